@@ -1,0 +1,176 @@
+//! Layer 7: the command line. Thin: argument parsing, opening the evidence
+//! and printing. All analysis lives in the library layers.
+
+mod fscmd;
+mod output;
+
+use crate::ext4::volume::{locate, Located};
+use crate::ext4::Filesystem;
+use crate::{image, Error};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "whiteout", version, about = "Read-only forensic reader for ext4 Docker hosts", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Command,
+}
+
+/// Options every command takes to find the filesystem inside the image.
+#[derive(Args, Debug, Clone)]
+pub struct VolumeOpts {
+    /// Raw image (dd), or the first segment of a split image (.001, .aa).
+    pub image: PathBuf,
+    /// Read partition N of the MBR/GPT (1-based; logical partitions from 5).
+    #[arg(long, global = true, value_name = "N")]
+    pub partition: Option<u32>,
+    /// Read the filesystem at this byte offset of the image.
+    #[arg(
+        long,
+        global = true,
+        value_name = "BYTES",
+        conflicts_with = "partition"
+    )]
+    pub offset: Option<u64>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Partitions and a filesystem summary (like fsstat).
+    Info {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        /// One JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List directory entries (like fls).
+    Ls {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        /// Directory path to list (default: the root).
+        path: Option<String>,
+        /// List the directory with this inode number.
+        #[arg(long, value_name = "N", conflicts_with = "path")]
+        inode: Option<u32>,
+        /// Recurse into subdirectories.
+        #[arg(short, long)]
+        recursive: bool,
+        /// Print full paths.
+        #[arg(short = 'p', long = "full-path")]
+        full_path: bool,
+        /// JSON Lines, one object per entry.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every field of one inode, its block runs, xattrs and checksum status.
+    Istat {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        /// Inode number.
+        inode: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Raw content of an inode or path to stdout.
+    Icat {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        /// Inode number, or an absolute path inside the filesystem.
+        target: String,
+    },
+}
+
+/// Exit codes: 0 done, 1 the thing asked for is absent, 2 bad usage or
+/// unreadable input.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    2
+                } else {
+                    0
+                };
+            }
+            // One line: clap's first line, without the usage block.
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid arguments");
+            eprintln!("{} (see whiteout --help)", first.trim());
+            return 2;
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!(
+                "whiteout: {}",
+                crate::util::escape::escape_str(&e.to_string())
+            );
+            match e {
+                Error::NotFound(_) => 1,
+                _ => 2,
+            }
+        }
+    }
+}
+
+fn run(cli: Cli) -> crate::Result<i32> {
+    match cli.cmd {
+        Command::Info { vol, json } => fscmd::info(&vol, json),
+        Command::Ls {
+            vol,
+            path,
+            inode,
+            recursive,
+            full_path,
+            json,
+        } => {
+            let fs = open_fs(&vol)?;
+            fscmd::ls(&fs.1, path.as_deref(), inode, recursive, full_path, json)
+        }
+        Command::Istat { vol, inode, json } => {
+            let fs = open_fs(&vol)?;
+            fscmd::istat(&fs.1, inode, json)
+        }
+        Command::Icat { vol, target } => {
+            let fs = open_fs(&vol)?;
+            fscmd::icat(&fs.1, &target)
+        }
+    }
+}
+
+/// Open the image, choose the volume, open the filesystem. Notes about the
+/// choice go to stderr.
+pub(crate) fn open_fs(vol: &VolumeOpts) -> crate::Result<(Located, Filesystem)> {
+    let src = image::open(&vol.image)?;
+    let loc = locate(&src, vol.partition, vol.offset)?;
+    if let Some(n) = &loc.note {
+        eprintln!("note: {n}");
+    }
+    for w in &loc.table.warnings {
+        eprintln!("warning: {}", crate::util::escape::escape_str(w));
+    }
+    let fs = Filesystem::open(loc.volume.clone()).map_err(|e| match e {
+        Error::Io { context, source } => {
+            Error::usage(format!("{}: {context}: {source}", vol.image.display()))
+        }
+        other => other,
+    })?;
+    for w in fs.take_warnings() {
+        eprintln!("warning: {}", crate::util::escape::escape_str(&w));
+    }
+    Ok((loc, fs))
+}

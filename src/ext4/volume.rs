@@ -1,0 +1,213 @@
+//! Choosing the ext filesystem inside an image: a bare filesystem, a
+//! partition found by probing each entry of an MBR/GPT table, or an
+//! explicit `--partition N` / `--offset BYTES`.
+
+use super::fs::probe;
+use crate::image::{read_partitions, Partition, PartitionTable, ReadAt, Slice, Source};
+use crate::{Error, Result};
+use serde::Serialize;
+use std::sync::Arc;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ExtCandidate {
+    pub partition: Option<u32>,
+    pub offset: u64,
+    pub len: u64,
+}
+
+/// The chosen volume and what else was seen.
+pub struct Located {
+    pub volume: Source,
+    pub image_size: u64,
+    pub offset: u64,
+    pub partition: Option<Partition>,
+    pub table: PartitionTable,
+    pub candidates: Vec<ExtCandidate>,
+    /// Shown to the user when several ext filesystems exist.
+    pub note: Option<String>,
+}
+
+/// Name a non-ext filesystem by its signature, for a helpful error.
+pub fn identify_other(src: &dyn ReadAt) -> Option<&'static str> {
+    let mut head = vec![0u8; 4096];
+    let n = src.read_at(0, &mut head).ok()?;
+    head.truncate(n);
+    let at = |off: usize, sig: &[u8]| head.get(off..off + sig.len()) == Some(sig);
+    if at(3, b"NTFS    ") {
+        return Some("NTFS");
+    }
+    if at(0, b"XFSB") {
+        return Some("XFS");
+    }
+    if at(0, b"LUKS\xba\xbe") {
+        return Some("LUKS encrypted volume");
+    }
+    if at(512, b"LABELONE") {
+        return Some("LVM physical volume");
+    }
+    if at(3, b"EXFAT   ") {
+        return Some("exFAT");
+    }
+    if at(82, b"FAT32   ") || at(54, b"FAT16   ") || at(54, b"FAT12   ") {
+        return Some("FAT");
+    }
+    let mut b = [0u8; 8];
+    if src.read_exact_at(0x10040, &mut b).is_ok() && &b == b"_BHRfS_M" {
+        return Some("btrfs");
+    }
+    let mut b = [0u8; 4];
+    if src.read_exact_at(0x8001, &mut b[..4]).is_ok() && &b == b"CD00" {
+        return Some("ISO 9660");
+    }
+    if src.read_exact_at(0, &mut b).is_ok() && &b == b"QFI\xfb" {
+        return Some("QCOW2 disk image (convert it to raw with qemu-img first)");
+    }
+    None
+}
+
+/// Find the ext filesystem to read.
+pub fn locate(src: &Source, partition: Option<u32>, offset: Option<u64>) -> Result<Located> {
+    let table = read_partitions(&**src);
+    let size = src.size();
+    if let Some(off) = offset {
+        if off >= size {
+            return Err(Error::usage(format!(
+                "--offset {off} is past the end of the image ({size} bytes)"
+            )));
+        }
+        let vol: Source = Arc::new(Slice::new(src.clone(), off, size - off));
+        if !probe(&*vol) {
+            let what = identify_other(&*vol)
+                .map(|w| format!(" (found {w})"))
+                .unwrap_or_default();
+            return Err(Error::usage(format!(
+                "no ext2/3/4 superblock at offset {off}{what}"
+            )));
+        }
+        return Ok(Located {
+            volume: vol,
+            image_size: size,
+            offset: off,
+            partition: None,
+            table,
+            candidates: Vec::new(),
+            note: None,
+        });
+    }
+    let mut candidates = Vec::new();
+    for p in &table.partitions {
+        if p.type_name == "Extended" {
+            continue;
+        }
+        let s = Slice::new(src.clone(), p.start, p.len);
+        if probe(&s) {
+            candidates.push(ExtCandidate {
+                partition: Some(p.index),
+                offset: p.start,
+                len: p.len,
+            });
+        }
+    }
+    if let Some(n) = partition {
+        let Some(p) = table.partitions.iter().find(|p| p.index == n) else {
+            let have: Vec<String> = table
+                .partitions
+                .iter()
+                .map(|p| p.index.to_string())
+                .collect();
+            return Err(Error::usage(if have.is_empty() {
+                format!("--partition {n}: the image has no partition table")
+            } else {
+                format!(
+                    "--partition {n}: no such partition (have {})",
+                    have.join(", ")
+                )
+            }));
+        };
+        let vol: Source = Arc::new(Slice::new(src.clone(), p.start, p.len));
+        if !probe(&*vol) {
+            let what = identify_other(&*vol)
+                .map(|w| format!(" (found {w})"))
+                .unwrap_or_default();
+            return Err(Error::usage(format!(
+                "partition {n} holds no ext2/3/4 filesystem{what}"
+            )));
+        }
+        return Ok(Located {
+            volume: vol,
+            image_size: size,
+            offset: p.start,
+            partition: Some(p.clone()),
+            table,
+            candidates,
+            note: None,
+        });
+    }
+    if table.partitions.is_empty() {
+        if !probe(&**src) {
+            let what = identify_other(&**src)
+                .map(|w| format!(": it holds {w}"))
+                .unwrap_or_else(|| ": no superblock magic at byte 1080, no backup superblock, and no partition table".into());
+            return Err(Error::usage(format!("not an ext2/3/4 image{what}")));
+        }
+        return Ok(Located {
+            volume: src.clone(),
+            image_size: size,
+            offset: 0,
+            partition: None,
+            table,
+            candidates: vec![ExtCandidate {
+                partition: None,
+                offset: 0,
+                len: size,
+            }],
+            note: None,
+        });
+    }
+    let Some(first) = candidates.first().cloned() else {
+        let list: Vec<String> = table
+            .partitions
+            .iter()
+            .map(|p| format!("{} ({}, offset {})", p.index, p.type_name, p.start))
+            .collect();
+        return Err(Error::usage(format!(
+            "no ext2/3/4 filesystem in any partition: {}",
+            list.join("; ")
+        )));
+    };
+    let p = table
+        .partitions
+        .iter()
+        .find(|p| Some(p.index) == first.partition)
+        .cloned();
+    let note = if candidates.len() > 1 {
+        let list: Vec<String> = candidates
+            .iter()
+            .map(|c| {
+                format!(
+                    "partition {} at offset {}",
+                    c.partition.unwrap_or(0),
+                    c.offset
+                )
+            })
+            .collect();
+        Some(format!(
+            "{} ext filesystems found ({}); reading partition {}. Use --partition N to read another.",
+            candidates.len(),
+            list.join(", "),
+            first.partition.unwrap_or(0)
+        ))
+    } else {
+        None
+    };
+    let vol: Source = Arc::new(Slice::new(src.clone(), first.offset, first.len));
+    Ok(Located {
+        volume: vol,
+        image_size: size,
+        offset: first.offset,
+        partition: p,
+        table,
+        candidates,
+        note,
+    })
+}

@@ -1,0 +1,130 @@
+//! Layer 1: evidence bytes.
+//!
+//! Everything above reads the evidence through [`ReadAt`], a positioned,
+//! read-only byte source. Evidence files are opened only here, only with
+//! `O_RDONLY` (plus `O_NOATIME` where the kernel allows it), never locked.
+
+mod partition;
+mod raw;
+mod split;
+
+pub use partition::{read_partitions, Partition, PartitionTable, Scheme};
+pub use raw::RawFile;
+pub use split::{split_segments, SplitImage};
+
+use crate::{Error, Result};
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A positioned, read-only byte source.
+pub trait ReadAt: Send + Sync {
+    /// Read up to `buf.len()` bytes at `pos`; short only at the end.
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> io::Result<usize>;
+    /// Total size in bytes.
+    fn size(&self) -> u64;
+
+    /// Fill `buf` completely or fail with `UnexpectedEof`.
+    fn read_exact_at(&self, mut pos: u64, mut buf: &mut [u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.read_at(pos, buf) {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("read past end of evidence at byte {pos}"),
+                    ))
+                }
+                Ok(n) => {
+                    pos += n as u64;
+                    buf = &mut buf[n..];
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Shared handle to any byte source.
+pub type Source = Arc<dyn ReadAt>;
+
+/// A byte range of another source (a partition).
+pub struct Slice {
+    inner: Source,
+    start: u64,
+    len: u64,
+}
+
+impl Slice {
+    /// The range is clamped to the inner source's size.
+    pub fn new(inner: Source, start: u64, len: u64) -> Self {
+        let size = inner.size();
+        let start = start.min(size);
+        let len = len.min(size - start);
+        Slice { inner, start, len }
+    }
+    pub fn start(&self) -> u64 {
+        self.start
+    }
+}
+
+impl ReadAt for Slice {
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> io::Result<usize> {
+        if pos >= self.len {
+            return Ok(0);
+        }
+        let n = (buf.len() as u64).min(self.len - pos) as usize;
+        self.inner.read_at(self.start + pos, &mut buf[..n])
+    }
+    fn size(&self) -> u64 {
+        self.len
+    }
+}
+
+/// An in-memory source (tests, decompressed fixtures, carved data).
+impl ReadAt for Vec<u8> {
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> io::Result<usize> {
+        if pos >= self.len() as u64 {
+            return Ok(0);
+        }
+        let p = pos as usize;
+        let n = buf.len().min(self.len() - p);
+        buf[..n].copy_from_slice(&self[p..p + n]);
+        Ok(n)
+    }
+    fn size(&self) -> u64 {
+        self.len() as u64
+    }
+}
+
+/// Open evidence by path: a raw file, or the first segment of a split image
+/// (`disk.001`, `disk.aa`), whose siblings are found automatically.
+pub fn open(path: &Path) -> Result<Source> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::usage(format!("cannot open {}: {}", path.display(), e)))?;
+    if meta.is_dir() {
+        return Err(Error::usage(format!(
+            "{} is a directory, not an image",
+            path.display()
+        )));
+    }
+    let segments = split_segments(path)?;
+    let src: Source = if segments.len() > 1 {
+        Arc::new(SplitImage::open(&segments)?)
+    } else {
+        Arc::new(RawFile::open(path)?)
+    };
+    if src.size() == 0 {
+        return Err(Error::usage(format!("{} is empty", path.display())));
+    }
+    Ok(src)
+}
+
+/// Read `len` bytes at `pos`, failing with context on a short read.
+pub fn read_vec(src: &dyn ReadAt, pos: u64, len: usize) -> Result<Vec<u8>> {
+    let mut v = vec![0u8; len];
+    src.read_exact_at(pos, &mut v)
+        .map_err(|e| Error::io(format!("reading {len} bytes at offset {pos}"), e))?;
+    Ok(v)
+}
