@@ -179,18 +179,20 @@ new_image() { # fixture size uuid label
     # 4 KiB blocks (-T default: an image this small would otherwise get the 1 KiB
     # "small" profile), fixed UUID, small journal; everything else mkfs defaults.
     mkfs.ext4 -q -F -T default -L "$4" -U "$3" -J size=4 "$img"
-    MKFS_CMD="mkfs.ext4 -q -F -T default -L $4 -U $3 -J size=4 ($(mkfs.ext4 -V 2>&1 | head -1))"
+    MKFS_CMD="mkfs.ext4 -q -F -T default -L $4 -U $3 -J size=4 ($(mkfs.ext4 -V 2>&1 | sed -n 1p))"
     LOOP=$(losetup -f --show "$img")
     mkdir -p "$MNT"
     mount -t ext4 "$LOOP" "$MNT"
 }
 
-finish_image() { # fixture: unmount, check, compress into $OUT
-    local fx=$1 img=$W/$1.img
+finish_image() { # fixture truth-dir markers...: unmount, check, count markers, compress
+    local fx=$1 T=$2 img=$W/$1.img
+    shift 2
     sync
     umount_under "$W"
     losetup -d "$LOOP"; LOOP=""
     e2fsck -fn "$img" >"$W/$fx.fsck" 2>&1 || { cat "$W/$fx.fsck" >&2; die "e2fsck reports errors on $fx"; }
+    [ $# = 0 ] || fxtool markers "$img" "$T/markers.json" "$@"
     IMG_SIZE=$(stat -c %s "$img")
     IMG_SHA=$(sha256sum "$img" | cut -d' ' -f1)
     gzip -9n -c "$img" >"$OUT/$fx.img.gz"
@@ -612,11 +614,18 @@ def cmd_whiteouts(mnt, root, layers_json, cinspect_json, intended_json, out, con
         for l in layers_out:
             if il["image"] in l["images"] and il["created_by_contains"] in (l["created_by"] or ""):
                 il["cache_id"], il["chain_id"], il["diff_id"] = l["cache_id"], l["chain_id"], l["diff_id"]
+    removed = []
+    rp = os.path.join(os.path.dirname(out), "removed.json")
+    if os.path.exists(rp):
+        r = json.load(open(rp))
+        removed.append({k: r[k] for k in ("name", "id", "mount_id", "init_id", "whiteouts",
+                                          "opaque_dirs", "copy_ups", "files")})
     for name, ic in intended.get("containers", {}).items():
-        for c in conts:
+        for c in conts + removed:
             if c["name"] == name:
                 ic["mount_id"] = c["mount_id"]
-    dump({"image_layers": layers_out, "containers": conts, "intended": intended}, out)
+    dump({"image_layers": layers_out, "containers": conts, "removed_containers": removed,
+          "intended": intended}, out)
     dump(contents, contents_out)
 
 
@@ -663,6 +672,12 @@ def cmd_check_state(mnt, root, cinspect_json, out):
     dump(res, out)
 
 
+def cmd_markers(img, out, *markers):
+    """How often each marker string occurs in the raw (uncompressed) image."""
+    data = open(img, "rb").read()
+    dump({m: data.count(m.encode()) for m in markers}, out)
+
+
 def cmd_manifest(spec_json, truth_dir, out):
     spec = json.load(open(spec_json))
     T = lambda n: os.path.join(truth_dir, n)
@@ -678,18 +693,22 @@ def cmd_manifest(spec_json, truth_dir, out):
                       "image_id": c["Image"], "mount_id": a.get("mount_id"), "init_id": a.get("init_id"),
                       "status": c["State"]["Status"], "running": c["State"]["Running"],
                       "exit_code": c["State"]["ExitCode"], "pid": c["State"]["Pid"],
-                      "log_driver": c["HostConfig"]["LogConfig"]["Type"], "log_path": c.get("LogPath") or None,
+                      "error": c["State"].get("Error") or None, "log_driver": c["HostConfig"]["LogConfig"]["Type"], "log_path": c.get("LogPath") or None,
                       "removed": False})
     rm = ld("removed.json")
     if rm:
         conts.append({"id": rm["id"], "name": rm["name"], "image": rm["image"], "image_id": rm["image_id"],
                       "mount_id": rm["mount_id"], "init_id": rm["init_id"], "status": "removed",
-                      "running": False, "exit_code": rm["exit_code"], "pid": 0, "log_driver": "json-file",
+                      "running": False, "exit_code": rm["exit_code"], "pid": 0, "error": None,
+                      "log_driver": "json-file",
                       "log_path": rm["log_path"], "removed": True,
                       "files": [{k: f[k] for k in ("path", "size", "sha256")} for f in rm["files"]]})
-    imgs = [{"id": i["id"], "tags": i["tags"], "parent": i["parent"],
+    allimgs = ld("layers.json", [])
+    parents = {i["parent"] for i in allimgs if i["parent"]}
+    kind = lambda i: "tagged" if i["tags"] else ("intermediate" if i["id"] in parents else "dangling")
+    imgs = [{"id": i["id"], "tags": i["tags"], "kind": kind(i), "parent": i["parent"],
              "layers": [{"diff_id": l["diff_id"], "chain_id": l["chain_id"], "cache_id": l["cache_id"]}
-                        for l in i["layers"]]} for i in ld("layers.json", [])]
+                        for l in i["layers"]]} for i in allimgs]
     rimgs = [{"id": i["id"], "tags": i["tags"], "removed": True,
               "layers": [{"diff_id": l["diff_id"], "chain_id": l["chain_id"], "cache_id": l["cache_id"],
                           "deleted_from_disk": l.get("deleted_from_disk", False)} for l in i["layers"]]}
@@ -701,6 +720,10 @@ def cmd_manifest(spec_json, truth_dir, out):
                         "opaque_dirs": c["opaque_dirs"],
                         "copy_ups": [u["path"] for u in c["copy_ups"]],
                         "new_files": [f["path"] for f in c["new_files"]]} for c in wo["containers"]],
+        "removed_containers": [{"name": c["name"], "mount_id": c["mount_id"], "whiteouts": c["whiteouts"],
+                                "opaque_dirs": c["opaque_dirs"], "copy_ups": [u["path"] for u in c["copy_ups"]],
+                                "new_files": [f["path"] for f in c["files"] if not f.get("copy_up")]}
+                               for c in wo.get("removed_containers", [])],
         "intended": wo.get("intended", {}),
     }
     m = {"name": spec["name"], "synthetic": False,
@@ -712,6 +735,7 @@ def cmd_manifest(spec_json, truth_dir, out):
          "docker_root": spec["docker_root"], "docker_root_effective": spec["docker_root_effective"],
          "ground_truth_dir": os.path.basename(truth_dir.rstrip("/")) + "/",
          "running": ld("running.json"), "state_on_disk": ld("state-on-disk.json"),
+         "markers_in_image": ld("markers.json"),
          "containers": conts, "images": imgs, "removed_images": rimgs,
          "volumes": [{"name": v["Name"], "mountpoint": v["Mountpoint"], "driver": v["Driver"]}
                      for v in ld("volume-inspect.json", [])],
@@ -727,8 +751,8 @@ PYEOF
 fxtool() { $PY "$W/fxtool.py" "$@"; }
 
 # Ground truth common to all fixtures, captured while the daemon is up.
-capture() { # fixture truth-dir root-in-image keep-export-tars(1/0)
-    local fx=$1 T=$2 root=$3 keep=$4 c n ids pairs=()
+capture() { # fixture truth-dir root-in-image "names whose export tar.gz is kept"
+    local fx=$1 T=$2 root=$3 keep=" $4 " c n ids pairs=()
     $DOCKER version --format '{{json .}}' >"$T/version.json"
     $DOCKER info --format '{{json .}}' >"$T/info.json"
     $DOCKER ps -a --no-trunc >"$T/ps-a.txt"
@@ -748,7 +772,7 @@ capture() { # fixture truth-dir root-in-image keep-export-tars(1/0)
     for c in $ids; do names+=("$($DOCKER inspect -f '{{.Name}}' "$c" | sed 's#^/##')"); done
     fxtool logs "$DOCKER" "$T/logs.json" "${names[@]}"
     for n in "${names[@]}"; do
-        if [ "$keep" = 1 ]; then
+        if [ "$keep" != "${keep/ $n /}" ]; then
             $DOCKER export "$n" | gzip -9n >"$T/export-$n.tar.gz"
             pairs+=("$n=$T/export-$n.tar.gz")
         else
@@ -900,7 +924,7 @@ EOF
         -v /var/run/docker.sock:/var/run/docker.sock -v /:/host:ro base:1 true 2>"$W/priv.err"; then
         priv_note="priv ran and exited 0."
     else
-        priv_note="priv could NOT start on the build machine ($(grep -o 'unable to apply caps[^.:]*' "$W/priv.err" | head -1 || true); its capability bounding set lacks ${missing_caps:-?}): it stays in state created with State.Error set; hostconfig.json still has Privileged=true, the binds and PidMode=host."
+        priv_note="priv could NOT start on the build machine ($(grep -o 'unable to apply caps[^.:]*' "$W/priv.err" | sed -n 1p || true); its capability bounding set lacks ${missing_caps:-?}): it stays in state created with State.Error set; hostconfig.json still has Privileged=true, the binds and PidMode=host."
         log "$priv_note"
     fi
     # shellcheck disable=SC2046
@@ -938,7 +962,7 @@ EOF
     scratch_sha=$(for i in $(seq 1 2048); do printf "WEB-SCRATCH-DELETED-MARKER line %04d\n" "$i"; done | sha256sum | cut -d" " -f1)
 
     # ---- ground truth (daemon up)
-    capture $fx "$T" $root 1
+    capture $fx "$T" $root "web worker"
     local web_id web_pid
     web_id=$($DOCKER inspect -f '{{.Id}}' web)
     web_pid=$($DOCKER inspect -f '{{.State.Pid}}' web)
@@ -980,7 +1004,9 @@ EOF
     kill_hard
     post_capture "$T" $root "$W/intended-$fx.json"
     cgroup_cleanup
-    finish_image $fx
+    finish_image $fx "$T" WEB-SCRATCH-DELETED-MARKER WEB-DATA-MARKER WEB-LOG-MARKER WORKER-ERR-MARKER \
+        GONE-LOOT-3f9a GONE-MARKER-5c1d9e GONE-DUMP-BLOCK JUNK-LAYER-MARKER-0b7e VOL1-MARKER \
+        LOCAL-LOG-MARKER SECRET-IN-LOWER-LAYER
     manifest $fx "$T" $uuid /var/lib/docker /var/lib/docker \
         "Real dockerd $($DOCKER --version | sed 's/^Docker version //') (Debian docker.io) writing overlay2 onto a loop-mounted ext4 image; kernel $(uname -r)." \
         "dockerd ran with explicit flags (-H unix:///var/run/docker.sock, --bridge=none, --iptables=false) and an empty --config-file; /etc/docker/daemon.json (hosts incl. tcp://0.0.0.0:2375) and the systemd drop-in (-H tcp://0.0.0.0:2375) are evidence only, nothing listened on tcp." \
@@ -990,6 +1016,7 @@ EOF
         "Image junk:1 was built and removed with docker rmi (removed-images.json); tool:2 was built twice, the first build is a dangling <none> image; app:1 is also tagged app:latest. Classic builder (DOCKER_BUILDKIT=0) intermediate images are present (images-all.txt) and its intermediate build containers were removed." \
         "priv: docker run --privileged --pid=host -v /var/run/docker.sock:/var/run/docker.sock -v /:/host:ro base:1 true. $priv_note allcaps ran with the same binds and --pid=host, --cap-add ALL${missing_caps:+ --cap-drop $missing_caps}, seccomp=unconfined and exited 0. Bind sources resolved in the daemon's namespace: the socket is the daemon's own, / is the build machine's root." \
         "Volume vol1 written by volwriter; loclog uses --log-driver local; created-only was created but never started; worker exited with code 3." \
+        "web's /tmp/scratch.txt (rw_deleted in whiteouts.json intended) was written, synced and deleted inside the running container as the last write; markers.json counts each marker string in the raw image (what survives in freed blocks, the journal and live files)." \
         "whiteouts.json: observed overlay marks per image layer and per container rw layer (scanned through the mount after the daemon died) plus the intended operations; layer-contents.json lists every entry (with inode numbers) of every layer dir."
 }
 
@@ -1012,11 +1039,11 @@ EOF
     import_base
     $DOCKER run --name job --network none base:1 \
         sh -c 'echo "job: DATAROOT-MARKER run"; echo "data-root result" > /result.txt'
-    capture $fx "$T" $root 0
+    capture $fx "$T" $root ""
     stop_clean
     post_capture "$T" $root -
     cgroup_cleanup
-    finish_image $fx
+    finish_image $fx "$T" DATAROOT-MARKER
     manifest $fx "$T" $uuid /srv/docker-data /srv/docker-data \
         "Docker root moved by /etc/docker/daemon.json \"data-root\": \"/srv/docker-data\"; there is no /var/lib/docker." \
         "dockerd ran in a private mount namespace with the image's /srv/docker-data bind-mounted at /srv/docker-data (--data-root /srv/docker-data), so stored paths are the host's." \
@@ -1045,11 +1072,11 @@ EOF
     import_base
     $DOCKER run --name remapped --network none base:1 \
         sh -c 'id; echo "USERNS-MARKER owned by container root" > /root/owned.txt; ls -ln /root/owned.txt'
-    capture $fx "$T" "$eff" 0
+    capture $fx "$T" "$eff" ""
     stop_clean
     post_capture "$T" "$eff" -
     cgroup_cleanup
-    finish_image $fx
+    finish_image $fx "$T" USERNS-MARKER
     manifest $fx "$T" $uuid /var/lib/docker "$eff" \
         "userns-remap=default: daemon.json \"userns-remap\": \"default\", user dockremap in /etc/passwd, dockremap:165536:65536 in /etc/subuid and /etc/subgid; the live Docker root is /var/lib/docker/165536.165536 and files in layers and containers are owned by 165536+ on disk." \
         "The dockremap user and the subuid/subgid ranges came from the image's own /etc files, bind-mounted over this machine's in dockerd's private mount namespace (this machine was not modified)." \
@@ -1061,7 +1088,7 @@ EOF
 
 [ "$(id -u)" = 0 ] || die "run as root: sudo bash scripts/make-docker-fixtures.sh"
 if ! command -v dockerd >/dev/null || [ ! -x $DOCKER ] || [ ! -x /bin/busybox ] ||
-    ! file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then
+    ! file -L /bin/busybox 2>/dev/null | grep 'statically linked' >/dev/null; then
     log "installing docker.io busybox-static"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io busybox-static file >/dev/null
 fi
@@ -1080,5 +1107,5 @@ for f in "$@"; do
         *) die "unknown fixture $f" ;;
     esac
 done
-rm -rf "$W"/export-*.tar "$W"/rootfs "$W"/ctx-*
+rm -rf "$W"/export-*.tar "$W"/rootfs "$W"/ctx-* "$W"/*.img   # keep logs; images are in $OUT
 log "done: $(cd "$OUT" && ls -l ./*.img.gz | awk '{s+=$5} END {print s}') bytes of images in $OUT"

@@ -120,7 +120,7 @@ populate_default() {
     fx_gen "$r/xattrs/small" 10 xsmall
     setfattr -n user.color -v blue "$r/xattrs/small"
     setfattr -n user.empty "$r/xattrs/small"
-    local big
+    local big f
     big=$(hexval bigxattr 3000)
     for f in shared1 shared2; do
         fx_gen "$r/xattrs/$f" 20 "$f"
@@ -255,7 +255,7 @@ make_ext3() {
 # 4. inline
 # ===========================================================================
 make_inline() {
-    local n=inline img=$W/inline.img r=$M i
+    local n=inline img=$W/inline.img r=$M i p
     mapfile -t args < <(mkfs_args 0d5a6f1e-0004-4e5f-8a6b-000000000004 fxinline -b 4096 -O inline_data)
     fx_mkfs "$img" 16M "${args[@]}"
     fx_mount "$img" "$M"
@@ -503,10 +503,10 @@ EOF
 }
 
 # ===========================================================================
-for f in "${SEL[@]}"; do
-    case " ${ALL[*]} " in *" $f "*) ;; *) fx_die "unknown fixture: $f" ;; esac
-    fx_log "=== $f"
-    "make_$f"
-    rm -f "$W/$f.img" "$W/$f".p*.img
+for fx in "${SEL[@]}"; do
+    case " ${ALL[*]} " in *" $fx "*) ;; *) fx_die "unknown fixture: $fx" ;; esac
+    fx_log "=== $fx"
+    "make_$fx"
+    rm -f "$W/$fx.img" "$W/$fx".p*.img
 done
 fx_summary "${SEL[@]}"

@@ -64,6 +64,9 @@ pub struct DirBlock {
     pub checksum_ok: Option<bool>,
     /// Byte offset where parsing stopped because a record was invalid.
     pub error: Option<String>,
+    /// Offset of the last record of the chain (a checksum tail sits at
+    /// `len - 12` when present).
+    pub last_record: Option<usize>,
 }
 
 /// Parse a dirent chain in `b` (one block, or an inline area).
@@ -113,6 +116,7 @@ pub fn parse_dirents(
         } else if off == 0 && rec_len == end && name_len == 0 {
             out.dx_node = true;
         }
+        out.last_record = Some(off);
         off += rec_len;
     }
     out
@@ -196,13 +200,12 @@ impl Filesystem {
                         .push(format!("directory {} block {pblk}: {e}; skipped", dir.ino));
                     continue;
                 }
-                let tail = has_tail(&buf);
-                let body = if tail {
-                    &buf[..buf.len() - 12]
-                } else {
-                    &buf[..]
-                };
-                let mut db = parse_dirents(body, bs, filetype, max_ino, lblk);
+                // A checksum tail is the chain's last record, at len - 12.
+                // (Stale tail-like bytes can remain in an htree root's
+                // unused area, so the chain itself must reach it.)
+                let mut db = parse_dirents(&buf, bs, filetype, max_ino, lblk);
+                let tail = db.last_record == Some(buf.len() - 12) && has_tail(&buf);
+                let body = &buf[..buf.len() - if tail { 12 } else { 0 }];
                 if let (Some(seed), true) = (seed, tail) {
                     let c = crc32c_update(seed, body);
                     let ok = c == le32(&buf, buf.len() - 4);
@@ -217,7 +220,6 @@ impl Filesystem {
                         dir.ino
                     ));
                 }
-                // htree root: only `.` and `..` are real entries in block 0.
                 out.entries.append(&mut db.entries);
                 if out.entries.len() > MAX_DIR_ENTRIES {
                     out.warnings.push(format!(

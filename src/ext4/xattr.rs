@@ -231,9 +231,53 @@ impl Filesystem {
     }
 }
 
-/// Decode a POSIX ACL xattr value (`system.posix_acl_*`, version 2) into
-/// `getfacl`-like text.
+/// Convert an on-disk ext4 ACL (`ext4_acl_header` version 1: short
+/// entries without an id for USER_OBJ, GROUP_OBJ, MASK and OTHER) to the
+/// generic `system.posix_acl_*` xattr form the kernel shows (version 2,
+/// 8-byte entries, id 0xFFFFFFFF where undefined).
+pub fn acl_to_vfs(disk: &[u8]) -> Option<Vec<u8>> {
+    if disk.len() < 4 || le32(disk, 0) != 1 {
+        return None;
+    }
+    let mut out = 2u32.to_le_bytes().to_vec();
+    let mut off = 4;
+    let mut n = 0;
+    while off + 4 <= disk.len() && n < 4096 {
+        let tag = le16(disk, off);
+        let perm = le16(disk, off + 2);
+        let id = match tag {
+            0x02 | 0x08 => {
+                if off + 8 > disk.len() {
+                    return None;
+                }
+                let id = le32(disk, off + 4);
+                off += 8;
+                id
+            }
+            0x01 | 0x04 | 0x10 | 0x20 => {
+                off += 4;
+                u32::MAX
+            }
+            _ => return None,
+        };
+        out.extend_from_slice(&tag.to_le_bytes());
+        out.extend_from_slice(&perm.to_le_bytes());
+        out.extend_from_slice(&id.to_le_bytes());
+        n += 1;
+    }
+    Some(out)
+}
+
+/// Decode a POSIX ACL xattr value (on-disk version 1 or generic version 2)
+/// into `getfacl`-like text.
 pub fn acl_text(v: &[u8]) -> Option<String> {
+    let conv;
+    let v = if v.len() >= 4 && le32(v, 0) == 1 {
+        conv = acl_to_vfs(v)?;
+        &conv[..]
+    } else {
+        v
+    };
     if v.len() < 4 || le32(v, 0) != 2 {
         return None;
     }

@@ -4,6 +4,7 @@
 //! read-only byte source. Evidence files are opened only here, only with
 //! `O_RDONLY` (plus `O_NOATIME` where the kernel allows it), never locked.
 
+mod gzip;
 mod partition;
 mod raw;
 mod split;
@@ -99,7 +100,8 @@ impl ReadAt for Vec<u8> {
 }
 
 /// Open evidence by path: a raw file, or the first segment of a split image
-/// (`disk.001`, `disk.aa`), whose siblings are found automatically.
+/// (`disk.001`, `disk.aa`), whose siblings are found automatically, or a
+/// gzip-compressed raw image (inflated in memory, bounded).
 pub fn open(path: &Path) -> Result<Source> {
     let meta = std::fs::metadata(path)
         .map_err(|e| Error::usage(format!("cannot open {}: {}", path.display(), e)))?;
@@ -113,7 +115,12 @@ pub fn open(path: &Path) -> Result<Source> {
     let src: Source = if segments.len() > 1 {
         Arc::new(SplitImage::open(&segments)?)
     } else {
-        Arc::new(RawFile::open(path)?)
+        let raw = RawFile::open(path)?;
+        if gzip::is_gzip(&raw) {
+            Arc::new(gzip::inflate(path, raw)?)
+        } else {
+            Arc::new(raw)
+        }
     };
     if src.size() == 0 {
         return Err(Error::usage(format!("{} is empty", path.display())));

@@ -1,0 +1,151 @@
+//! Shared test helpers: fixture manifests, opening committed images.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use whiteout::ext4::volume::locate;
+use whiteout::ext4::Filesystem;
+use whiteout::image::{self, Source};
+
+pub fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
+}
+
+/// Read a committed text/JSON file, transparently gunzipping `*.gz`
+/// (large manifests and listings are stored compressed).
+pub fn read_data(path: &Path) -> Vec<u8> {
+    use std::io::Read;
+    let gz = if path.exists() { None } else { Some(path.with_extension(format!("{}.gz", path.extension().and_then(|e| e.to_str()).unwrap_or("")))) };
+    let p = gz.as_deref().unwrap_or(path);
+    let raw = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).unwrap();
+        out
+    } else {
+        raw
+    }
+}
+
+pub fn manifest(dir: &str, name: &str) -> Value {
+    let p = testdata().join(dir).join(format!("{name}.json"));
+    serde_json::from_slice(&read_data(&p)).unwrap()
+}
+
+/// Names of all fixtures (manifests) in a testdata subdirectory.
+pub fn fixture_names(dir: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(testdata().join(dir))
+        .unwrap()
+        .filter_map(|e| {
+            let n = e.ok()?.file_name().into_string().ok()?;
+            n.strip_suffix(".json").or_else(|| n.strip_suffix(".json.gz")).map(|s| s.to_string())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The committed image, inflated in memory.
+pub fn image(dir: &str, name: &str) -> Source {
+    image::open(&testdata().join(dir).join(format!("{name}.img.gz"))).unwrap()
+}
+
+/// Inflated bytes of a committed image (for corruption tests).
+pub fn image_bytes(dir: &str, name: &str) -> Vec<u8> {
+    let src = image(dir, name);
+    let mut v = vec![0u8; src.size() as usize];
+    src.read_exact_at(0, &mut v).unwrap();
+    v
+}
+
+pub fn fs_at(src: &Source, offset: u64) -> Filesystem {
+    let loc = locate(src, None, Some(offset)).unwrap();
+    Filesystem::open(loc.volume).unwrap()
+}
+
+pub fn fs_from_bytes(bytes: Vec<u8>) -> whiteout::Result<Filesystem> {
+    let src: Source = Arc::new(bytes);
+    Filesystem::open(src)
+}
+
+/// A raw (uncompressed) copy of a fixture on disk, made once per test run.
+pub fn raw_copy(dir: &str, name: &str) -> PathBuf {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures").join(dir);
+    std::fs::create_dir_all(&out).unwrap();
+    let p = out.join(format!("{name}.img"));
+    if !p.exists() {
+        let tmp = out.join(format!("{name}.img.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, image_bytes(dir, name)).unwrap();
+        std::fs::rename(&tmp, &p).unwrap();
+    }
+    p
+}
+
+pub fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(b);
+    d.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap()).collect()
+}
+
+/// Exact path bytes of a manifest file entry.
+pub fn entry_path(f: &Value) -> Vec<u8> {
+    match f.get("path_hex").and_then(|v| v.as_str()) {
+        Some(h) => unhex(h),
+        None => f["path"].as_str().unwrap().as_bytes().to_vec(),
+    }
+}
+
+/// Run the whiteout binary; returns (exit code, stdout, stderr).
+pub fn run(args: &[&str]) -> (i32, Vec<u8>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_whiteout"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub fn b64decode(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = 0u32;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => continue,
+        } as u32;
+        buf = (buf << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// Assert two sets are equal, printing only the differences (bounded).
+pub fn assert_same_set<T: Ord + std::fmt::Debug + Clone>(ours: &std::collections::BTreeSet<T>, theirs: &std::collections::BTreeSet<T>, what: &str) {
+    let only_ours: Vec<T> = ours.difference(theirs).take(10).cloned().collect();
+    let only_theirs: Vec<T> = theirs.difference(ours).take(10).cloned().collect();
+    assert!(
+        only_ours.is_empty() && only_theirs.is_empty(),
+        "{what}: {} only ours (first: {:?}), {} only theirs (first: {:?})",
+        ours.difference(theirs).count(),
+        only_ours,
+        theirs.difference(ours).count(),
+        only_theirs
+    );
+}
