@@ -48,30 +48,70 @@ fn every_fixture_equals_kernel_ground_truth() {
     for name in &names {
         let m = manifest("ext4", name);
         let src = image("ext4", name);
-        assert_eq!(src.size(), m["image_size"].as_u64().unwrap(), "{name}: size");
+        assert_eq!(
+            src.size(),
+            m["image_size"].as_u64().unwrap(),
+            "{name}: size"
+        );
         for fsm in filesystems(&m) {
             let fs = fs_at(&src, fsm["offset"].as_u64().unwrap());
-            assert_eq!(fs.sb.uuid_string(), fsm["uuid"].as_str().unwrap(), "{name}: uuid");
-            assert_eq!(fs.sb.label(), fsm["label"].as_str().unwrap(), "{name}: label");
-            assert_eq!(fs.block_size(), fsm["block_size"].as_u64().unwrap(), "{name}: block size");
-            assert_eq!(fs.sb.verify_checksum().unwrap_or(true), true, "{name}: sb checksum");
-            assert!(fs.groups.iter().all(|g| g.checksum_ok != Some(false)), "{name}: gdt checksum");
+            assert_eq!(
+                fs.sb.uuid_string(),
+                fsm["uuid"].as_str().unwrap(),
+                "{name}: uuid"
+            );
+            assert_eq!(
+                fs.sb.label(),
+                fsm["label"].as_str().unwrap(),
+                "{name}: label"
+            );
+            assert_eq!(
+                fs.block_size(),
+                fsm["block_size"].as_u64().unwrap(),
+                "{name}: block size"
+            );
+            assert!(
+                fs.sb.verify_checksum().unwrap_or(true),
+                "{name}: sb checksum"
+            );
+            assert!(
+                fs.groups.iter().all(|g| g.checksum_ok != Some(false)),
+                "{name}: gdt checksum"
+            );
             let ours = walk_all(&fs);
             let files = fsm["files"].as_array().unwrap();
-            let truth: BTreeMap<Vec<u8>, u32> =
-                files.iter().map(|f| (entry_path(f), f["inode"].as_u64().unwrap() as u32)).collect();
-            let show = |m: &BTreeMap<Vec<u8>, u32>| -> BTreeSet<(String, u32)> { m.iter().map(|(p, i)| (String::from_utf8_lossy(p).into_owned(), *i)).collect() };
-            assert_same_set(&show(&ours), &show(&truth), &format!("{name}: path/inode set vs the kernel's"));
+            let truth: BTreeMap<Vec<u8>, u32> = files
+                .iter()
+                .map(|f| (entry_path(f), f["inode"].as_u64().unwrap() as u32))
+                .collect();
+            let show = |m: &BTreeMap<Vec<u8>, u32>| -> BTreeSet<(String, u32)> {
+                m.iter()
+                    .map(|(p, i)| (String::from_utf8_lossy(p).into_owned(), *i))
+                    .collect()
+            };
+            assert_same_set(
+                &show(&ours),
+                &show(&truth),
+                &format!("{name}: path/inode set vs the kernel's"),
+            );
             for f in files {
                 let path = entry_path(f);
                 let what = format!("{name}:{}", String::from_utf8_lossy(&path));
                 let ino = fs.inode(f["inode"].as_u64().unwrap() as u32).unwrap();
-                assert_eq!(ino.checksum_ok.unwrap_or(true), true, "{what}: inode checksum");
-                assert_eq!(type_char(ino.file_type()), f["type"].as_str().unwrap(), "{what}: type");
+                assert!(ino.checksum_ok.unwrap_or(true), "{what}: inode checksum");
+                assert_eq!(
+                    type_char(ino.file_type()),
+                    f["type"].as_str().unwrap(),
+                    "{what}: type"
+                );
                 assert_eq!(ino.mode as u64, f["mode"].as_u64().unwrap(), "{what}: mode");
                 assert_eq!(ino.uid as u64, f["uid"].as_u64().unwrap(), "{what}: uid");
                 assert_eq!(ino.gid as u64, f["gid"].as_u64().unwrap(), "{what}: gid");
-                assert_eq!(ino.links_count as u64, f["links"].as_u64().unwrap(), "{what}: links");
+                assert_eq!(
+                    ino.links_count as u64,
+                    f["links"].as_u64().unwrap(),
+                    "{what}: links"
+                );
                 assert_eq!(ino.size, f["size"].as_u64().unwrap(), "{what}: size");
                 if let Some(ns) = f.get("mtime_ns").and_then(|v| v.as_u64()) {
                     let got = ino.mtime.secs as u64 * 1_000_000_000 + ino.mtime.nanos as u64;
@@ -82,7 +122,9 @@ fn every_fixture_equals_kernel_ground_truth() {
                 }
                 if let Some(d) = f.get("extent_depth").and_then(|v| v.as_u64()) {
                     let map = fs.block_map(&ino);
-                    if ino.file_type() != FileType::Symlink && !ino.has_flag(whiteout::ext4::inode::flags::INLINE_DATA) {
+                    if ino.file_type() != FileType::Symlink
+                        && !ino.has_flag(whiteout::ext4::inode::flags::INLINE_DATA)
+                    {
                         assert_eq!(map.depth as u64, d, "{what}: extent depth");
                     }
                     assert!(map.warnings.is_empty(), "{what}: {:?}", map.warnings);
@@ -91,7 +133,11 @@ fn every_fixture_equals_kernel_ground_truth() {
                     FileType::Regular => {
                         let mut v = Vec::new();
                         fs.stream_content(&ino, &mut v).unwrap();
-                        assert_eq!(sha256_hex(&v), f["sha256"].as_str().unwrap(), "{what}: content");
+                        assert_eq!(
+                            sha256_hex(&v),
+                            f["sha256"].as_str().unwrap(),
+                            "{what}: content"
+                        );
                         checked_files += 1;
                     }
                     FileType::Symlink => {
@@ -105,7 +151,11 @@ fn every_fixture_equals_kernel_ground_truth() {
                     FileType::CharDev | FileType::BlockDev => {
                         let r = ino.rdev().unwrap();
                         let want = f["rdev"].as_array().unwrap();
-                        assert_eq!((r.0 as u64, r.1 as u64), (want[0].as_u64().unwrap(), want[1].as_u64().unwrap()), "{what}: rdev");
+                        assert_eq!(
+                            (r.0 as u64, r.1 as u64),
+                            (want[0].as_u64().unwrap(), want[1].as_u64().unwrap()),
+                            "{what}: rdev"
+                        );
                     }
                     _ => {}
                 }
@@ -113,7 +163,11 @@ fn every_fixture_equals_kernel_ground_truth() {
                 // (inline data), which the kernel hides.
                 let xl = fs.xattrs(&ino);
                 assert!(xl.warnings.is_empty(), "{what}: {:?}", xl.warnings);
-                assert_ne!(xl.block_checksum_ok, Some(false), "{what}: xattr block checksum");
+                assert_ne!(
+                    xl.block_checksum_ok,
+                    Some(false),
+                    "{what}: xattr block checksum"
+                );
                 let ours: BTreeMap<String, Vec<u8>> = xl
                     .attrs
                     .iter()
@@ -132,11 +186,19 @@ fn every_fixture_equals_kernel_ground_truth() {
                 let want: BTreeMap<String, Vec<u8>> = f
                     .get("xattrs")
                     .and_then(|x| x.as_object())
-                    .map(|o| o.iter().map(|(k, v)| (k.clone(), b64decode(v.as_str().unwrap()))).collect())
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, v)| (k.clone(), b64decode(v.as_str().unwrap())))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 assert_eq!(ours, want, "{what}: xattrs");
             }
-            assert!(fs.warnings().is_empty(), "{name}: warnings {:?}", fs.warnings());
+            assert!(
+                fs.warnings().is_empty(),
+                "{name}: warnings {:?}",
+                fs.warnings()
+            );
         }
     }
     assert!(checked_files > 100, "only {checked_files} files checked");
@@ -154,13 +216,22 @@ fn parse_fls(text: &[u8]) -> BTreeSet<(Vec<u8>, u32)> {
         if line.is_empty() || line[0] == b'#' {
             continue;
         }
-        let Some(tab) = line.iter().position(|&c| c == b'\t') else { continue };
+        let Some(tab) = line.iter().position(|&c| c == b'\t') else {
+            continue;
+        };
         let head = String::from_utf8_lossy(&line[..tab]).to_string();
         let path = line[tab + 1..].to_vec();
-        if head.contains('*') || path.starts_with(b"$OrphanFiles") || path.starts_with(b"lost+found/") {
+        if head.contains('*')
+            || path.starts_with(b"$OrphanFiles")
+            || path.starts_with(b"lost+found/")
+        {
             continue;
         }
-        let num = head.split_whitespace().last().unwrap().trim_end_matches(':');
+        let num = head
+            .split_whitespace()
+            .last()
+            .unwrap()
+            .trim_end_matches(':');
         let ino: u32 = num.split('-').next().unwrap().parse().unwrap();
         out.insert((path, ino));
     }
@@ -178,24 +249,37 @@ fn listing_equals_sleuthkit_fls() {
             let fls = read_data(&testdata().join("ext4").join(fsm["fls"].as_str().unwrap()));
             let theirs = parse_fls(&fls);
             let fs = fs_at(&src, fsm["offset"].as_u64().unwrap());
-            let ours: BTreeSet<(Vec<u8>, u32)> =
-                walk_all(&fs).into_iter().map(|(p, i)| (tsk_name(&p[1..]), i)).collect();
+            let ours: BTreeSet<(Vec<u8>, u32)> = walk_all(&fs)
+                .into_iter()
+                .map(|(p, i)| (tsk_name(&p[1..]), i))
+                .collect();
             // Everything we list, fls lists too.
             let missing: Vec<_> = ours.difference(&theirs).collect();
             assert!(missing.is_empty(), "{name}: fls lacks {missing:?}");
             // fls may list more: TSK 4.11 reads htree interior (dx) blocks
             // as dirent blocks and prints garbage names. None of those names
             // exists in the kernel's listing.
-            let truth: BTreeSet<Vec<u8>> = fsm["files"].as_array().unwrap().iter().map(|f| tsk_name(&entry_path(f)[1..])).collect();
+            let truth: BTreeSet<Vec<u8>> = fsm["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| tsk_name(&entry_path(f)[1..]))
+                .collect();
             for (p, i) in theirs.difference(&ours) {
-                assert!(!truth.contains(p), "{name}: fls lists {:?} ({i}) which the kernel has and we miss", String::from_utf8_lossy(p));
+                assert!(
+                    !truth.contains(p),
+                    "{name}: fls lists {:?} ({i}) which the kernel has and we miss",
+                    String::from_utf8_lossy(p)
+                );
                 tsk_garbage += 1;
             }
             compared += ours.len();
         }
     }
     assert!(compared > 5000, "only {compared} entries compared");
-    eprintln!("fls: {compared} entries equal; {tsk_garbage} extra garbage entries from htree dx blocks");
+    eprintln!(
+        "fls: {compared} entries equal; {tsk_garbage} extra garbage entries from htree dx blocks"
+    );
     assert!(tsk_garbage <= 10, "{tsk_garbage}");
 }
 
@@ -209,7 +293,12 @@ fn content_equals_sleuthkit_icat_where_tsk_is_right() {
         let m = manifest("ext4", &name);
         for fsm in filesystems(&m) {
             for f in fsm["files"].as_array().unwrap() {
-                let (Some(kernel), Some(tsk)) = (f.get("sha256").and_then(|v| v.as_str()), f.get("tsk_sha256")) else { continue };
+                let (Some(kernel), Some(tsk)) = (
+                    f.get("sha256").and_then(|v| v.as_str()),
+                    f.get("tsk_sha256"),
+                ) else {
+                    continue;
+                };
                 if f["type"] != "r" {
                     continue;
                 }
@@ -280,7 +369,9 @@ fn ext4_view_oracle_agrees() {
                     }
                     let what = format!("{name}:{}", p.display());
                     let meta = ev.symlink_metadata(&p).unwrap();
-                    let ino_no = *by_path.get(&pb).unwrap_or_else(|| panic!("{what}: not in our listing"));
+                    let ino_no = *by_path
+                        .get(&pb)
+                        .unwrap_or_else(|| panic!("{what}: not in our listing"));
                     let ino = fs.inode(ino_no).unwrap();
                     assert_eq!(meta.mode() & 0o7777, ino.perm(), "{what}: mode");
                     assert_eq!(meta.uid(), ino.uid, "{what}: uid");

@@ -9,7 +9,8 @@ use whiteout::ext4::Filesystem;
 
 fn listing(fs: &Filesystem) -> Vec<(Vec<u8>, u32)> {
     let mut v = Vec::new();
-    fs.walk(2, b"", &mut |w| v.push((w.path.to_vec(), w.entry.inode))).unwrap();
+    fs.walk(2, b"", &mut |w| v.push((w.path.to_vec(), w.entry.inode)))
+        .unwrap();
     v.sort();
     v
 }
@@ -28,7 +29,11 @@ fn truncated_image_gives_partial_results_with_warnings() {
     let all = listing(&fs_full);
     for cut in [full.len() / 2, full.len() / 8, 200_000] {
         let fs = fs_from_bytes(full[..cut].to_vec()).unwrap();
-        assert!(fs.warnings().iter().any(|w| w.contains("truncated")), "cut {cut}: {:?}", fs.warnings());
+        assert!(
+            fs.warnings().iter().any(|w| w.contains("truncated")),
+            "cut {cut}: {:?}",
+            fs.warnings()
+        );
         let part = listing(&fs);
         assert!(part.len() <= all.len());
         // Reading every file never panics; unreadable blocks are warned about.
@@ -42,7 +47,9 @@ fn truncated_image_gives_partial_results_with_warnings() {
         }
     }
     // Too small to hold a superblock: a clear error.
-    let e = fs_from_bytes(full[..1500].to_vec()).err().expect("must fail");
+    let e = fs_from_bytes(full[..1500].to_vec())
+        .err()
+        .expect("must fail");
     assert!(e.to_string().contains("too small"), "{e}");
 }
 
@@ -54,8 +61,16 @@ fn zeroed_primary_superblock_falls_back_to_backup() {
     let fs = fs_from_bytes(b).unwrap();
     assert_eq!(fs.sb_source.group, 1, "backup of group 1 must be used");
     assert_eq!(fs.sb_source.byte_offset, 8193 * 1024);
-    assert!(fs.sb_source.reason.as_deref().unwrap().contains("bad magic"));
-    assert!(fs.warnings().iter().any(|w| w.contains("backup superblock of group 1")));
+    assert!(fs
+        .sb_source
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("bad magic"));
+    assert!(fs
+        .warnings()
+        .iter()
+        .any(|w| w.contains("backup superblock of group 1")));
     assert_eq!(listing(&fs), want);
 }
 
@@ -86,13 +101,20 @@ fn extent_tree_loop_is_cut() {
     let node = meta[0];
     let off = (node * bs) as usize;
     assert_eq!(u16::from_le_bytes([b[off], b[off + 1]]), 0xF30A);
-    assert_eq!(u16::from_le_bytes([b[off + 6], b[off + 7]]), 1, "depth-1 node");
+    assert_eq!(
+        u16::from_le_bytes([b[off + 6], b[off + 7]]),
+        1,
+        "depth-1 node"
+    );
     put32(&mut b, off + 12 + 4, node as u32);
     put16(&mut b, off + 12 + 8, 0);
     let fs = fs_from_bytes(b).unwrap();
     let map = fs.block_map(&fs.inode(ino).unwrap());
     let w = map.warnings.join("\n");
-    assert!(w.contains("depth 1 under depth 1") || w.contains("loop"), "{w}");
+    assert!(
+        w.contains("depth 1 under depth 1") || w.contains("loop"),
+        "{w}"
+    );
     assert!(map.runs.len() > 100, "the rest of the tree is still read");
 }
 
@@ -106,9 +128,18 @@ fn extent_pointing_outside_filesystem_is_skipped() {
     put32(&mut b, off + 12 + 8, 0xFFFF_FFF0); // ee_start_lo
     let fs = fs_from_bytes(b).unwrap();
     let map = fs.block_map(&fs.inode(ino).unwrap());
-    assert!(map.warnings.iter().any(|w| w.contains("outside the filesystem")), "{:?}", map.warnings);
+    assert!(
+        map.warnings
+            .iter()
+            .any(|w| w.contains("outside the filesystem")),
+        "{:?}",
+        map.warnings
+    );
     assert!(!map.runs.iter().any(|r| r.physical >= fs.sb.blocks_count));
-    assert!(!map.bad_checksums.is_empty(), "the leaf checksum must now fail");
+    assert!(
+        !map.bad_checksums.is_empty(),
+        "the leaf checksum must now fail"
+    );
 }
 
 fn dir_block(b: &[u8], path: &[u8]) -> (u32, usize) {
@@ -129,9 +160,17 @@ fn directory_with_rec_len_zero_or_past_block_end() {
         put16(&mut b, off + r0 + r1 + 4, bad);
         let fs = fs_from_bytes(b).unwrap();
         let l = fs.read_dir(&fs.inode(ino).unwrap());
-        assert!(l.warnings.iter().any(|w| w.contains("invalid dirent")), "{:?}", l.warnings);
+        assert!(
+            l.warnings.iter().any(|w| w.contains("invalid dirent")),
+            "{:?}",
+            l.warnings
+        );
         let names: Vec<&[u8]> = l.entries.iter().map(|e| &e.name[..]).collect();
-        assert_eq!(names, vec![&b"."[..], b".."], "entries before the damage are kept");
+        assert_eq!(
+            names,
+            vec![&b"."[..], b".."],
+            "entries before the damage are kept"
+        );
         // The whole-tree walk still completes.
         let all = listing(&fs);
         assert!(all.len() > 30);
@@ -185,12 +224,42 @@ fn garbage_and_non_ext_inputs_fail_with_one_line_errors() {
     let zeros = dir.join("zeros.img");
     std::fs::write(&zeros, vec![0u8; 1 << 20]).unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["info".into(), dir.join("missing.img").display().to_string()], "cannot open"),
+        (
+            vec!["info".into(), dir.join("missing.img").display().to_string()],
+            "cannot open",
+        ),
         (vec!["info".into(), empty.display().to_string()], "is empty"),
-        (vec!["info".into(), zeros.display().to_string()], "not an ext2/3/4 image"),
-        (vec!["info".into(), raw_copy("ext4", "default").display().to_string(), "--offset".into(), "999999999999".into()], "past the end"),
-        (vec!["info".into(), raw_copy("ext4", "default").display().to_string(), "--offset".into(), "4096".into()], "no ext2/3/4 superblock at offset 4096"),
-        (vec!["info".into(), raw_copy("ext4", "default").display().to_string(), "--partition".into(), "3".into()], "no partition table"),
+        (
+            vec!["info".into(), zeros.display().to_string()],
+            "not an ext2/3/4 image",
+        ),
+        (
+            vec![
+                "info".into(),
+                raw_copy("ext4", "default").display().to_string(),
+                "--offset".into(),
+                "999999999999".into(),
+            ],
+            "past the end",
+        ),
+        (
+            vec![
+                "info".into(),
+                raw_copy("ext4", "default").display().to_string(),
+                "--offset".into(),
+                "4096".into(),
+            ],
+            "no ext2/3/4 superblock at offset 4096",
+        ),
+        (
+            vec![
+                "info".into(),
+                raw_copy("ext4", "default").display().to_string(),
+                "--partition".into(),
+                "3".into(),
+            ],
+            "no partition table",
+        ),
         (vec!["frobnicate".into()], "unrecognized subcommand"),
         (vec!["ls".into()], "required"),
     ];
@@ -198,7 +267,11 @@ fn garbage_and_non_ext_inputs_fail_with_one_line_errors() {
         let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
         let (code, _out, err) = run(&a);
         assert_eq!(code, 2, "{args:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line expected: {err}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{args:?}: one line expected: {err}"
+        );
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }

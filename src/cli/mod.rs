@@ -2,6 +2,7 @@
 //! and printing. All analysis lives in the library layers.
 
 mod fscmd;
+mod journal;
 mod output;
 
 use crate::ext4::volume::{locate, Located};
@@ -80,6 +81,14 @@ pub enum Command {
         /// Inode number, or an absolute path inside the filesystem.
         target: String,
     },
+    /// The jbd2 journal: superblock and every transaction in the ring (like jls).
+    Journal {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        /// JSON Lines: the journal superblock, then one object per transaction.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Exit codes: 0 done, 1 the thing asked for is absent, 2 bad usage or
@@ -149,6 +158,7 @@ fn run(cli: Cli) -> crate::Result<i32> {
             let fs = open_fs(&vol)?;
             fscmd::icat(&fs.1, &target)
         }
+        Command::Journal { vol, json } => journal::journal(&vol, json),
     }
 }
 

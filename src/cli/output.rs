@@ -22,13 +22,11 @@ impl Out {
             .map_err(pipe)
     }
     pub fn json<T: serde::Serialize>(&mut self, v: &T) -> Result<()> {
-        serde_json::to_writer(&mut self.w, v)
-            .map_err(|e| Error::io("writing JSON", io::Error::other(e)))?;
+        serde_json::to_writer(&mut self.w, v).map_err(json_err)?;
         self.w.write_all(b"\n").map_err(pipe)
     }
     pub fn pretty<T: serde::Serialize>(&mut self, v: &T) -> Result<()> {
-        serde_json::to_writer_pretty(&mut self.w, v)
-            .map_err(|e| Error::io("writing JSON", io::Error::other(e)))?;
+        serde_json::to_writer_pretty(&mut self.w, v).map_err(json_err)?;
         self.w.write_all(b"\n").map_err(pipe)
     }
     pub fn raw(&mut self) -> &mut dyn Write {
@@ -36,6 +34,13 @@ impl Out {
     }
     pub fn finish(mut self) -> Result<()> {
         self.w.flush().map_err(pipe)
+    }
+}
+
+fn json_err(e: serde_json::Error) -> Error {
+    match e.io_error_kind() {
+        Some(k) => pipe(io::Error::from(k)),
+        None => Error::io("writing JSON", io::Error::other(e)),
     }
 }
 

@@ -14,6 +14,7 @@ pub mod file;
 pub mod fs;
 pub mod group;
 pub mod inode;
+pub mod journal;
 pub mod path;
 pub mod superblock;
 pub mod volume;

@@ -27,7 +27,8 @@ pub fn inflate(path: &Path, raw: RawFile) -> Result<Vec<u8>> {
             Ok(n)
         }
     }
-    let dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, R(&raw, 0)));
+    let dec =
+        flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 20, R(&raw, 0)));
     let mut out = Vec::new();
     let n = dec
         .take(MAX_INFLATED + 1)

@@ -16,12 +16,21 @@ pub fn testdata() -> PathBuf {
 /// (large manifests and listings are stored compressed).
 pub fn read_data(path: &Path) -> Vec<u8> {
     use std::io::Read;
-    let gz = if path.exists() { None } else { Some(path.with_extension(format!("{}.gz", path.extension().and_then(|e| e.to_str()).unwrap_or("")))) };
+    let gz = if path.exists() {
+        None
+    } else {
+        Some(path.with_extension(format!(
+            "{}.gz",
+            path.extension().and_then(|e| e.to_str()).unwrap_or("")
+        )))
+    };
     let p = gz.as_deref().unwrap_or(path);
     let raw = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).unwrap();
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .unwrap();
         out
     } else {
         raw
@@ -39,7 +48,9 @@ pub fn fixture_names(dir: &str) -> Vec<String> {
         .unwrap()
         .filter_map(|e| {
             let n = e.ok()?.file_name().into_string().ok()?;
-            n.strip_suffix(".json").or_else(|| n.strip_suffix(".json.gz")).map(|s| s.to_string())
+            n.strip_suffix(".json")
+                .or_else(|| n.strip_suffix(".json.gz"))
+                .map(|s| s.to_string())
         })
         .collect();
     v.sort();
@@ -71,7 +82,9 @@ pub fn fs_from_bytes(bytes: Vec<u8>) -> whiteout::Result<Filesystem> {
 
 /// A raw (uncompressed) copy of a fixture on disk, made once per test run.
 pub fn raw_copy(dir: &str, name: &str) -> PathBuf {
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures").join(dir);
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("fixtures")
+        .join(dir);
     std::fs::create_dir_all(&out).unwrap();
     let p = out.join(format!("{name}.img"));
     if !p.exists() {
@@ -89,7 +102,9 @@ pub fn sha256_hex(b: &[u8]) -> String {
 }
 
 pub fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap()).collect()
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
 }
 
 /// Exact path bytes of a manifest file entry.
@@ -137,7 +152,11 @@ pub fn b64decode(s: &str) -> Vec<u8> {
 }
 
 /// Assert two sets are equal, printing only the differences (bounded).
-pub fn assert_same_set<T: Ord + std::fmt::Debug + Clone>(ours: &std::collections::BTreeSet<T>, theirs: &std::collections::BTreeSet<T>, what: &str) {
+pub fn assert_same_set<T: Ord + std::fmt::Debug + Clone>(
+    ours: &std::collections::BTreeSet<T>,
+    theirs: &std::collections::BTreeSet<T>,
+    what: &str,
+) {
     let only_ours: Vec<T> = ours.difference(theirs).take(10).cloned().collect();
     let only_theirs: Vec<T> = theirs.difference(ours).take(10).cloned().collect();
     assert!(
