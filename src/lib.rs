@@ -10,6 +10,8 @@ pub mod cli;
 pub mod error;
 pub mod ext4;
 pub mod image;
+pub mod recover;
+pub mod report;
 pub mod util;
 
 pub use error::{Error, Result};

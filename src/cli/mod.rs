@@ -4,6 +4,7 @@
 mod fscmd;
 mod journal;
 mod output;
+mod recover;
 
 use crate::ext4::volume::{locate, Located};
 use crate::ext4::Filesystem;
@@ -64,6 +65,31 @@ pub enum Command {
         /// JSON Lines, one object per entry.
         #[arg(long)]
         json: bool,
+        /// Deleted entries only (fls -d): names from slack, freed directory
+        /// blocks and the journal, and nameless orphans.
+        #[arg(short = 'd', long)]
+        deleted: bool,
+    },
+    /// Every deleted-file candidate with its evidence (JSON Lines with --json).
+    Deleted {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write recovered deleted files under DIR, with DIR/manifest.jsonl.
+    Recover {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        /// Output directory (created; never beside the evidence).
+        #[arg(short = 'o', long = "out", value_name = "DIR")]
+        out: std::path::PathBuf,
+        /// Only paths matching this glob (`*`, `**`, `?`).
+        #[arg(long, value_name = "GLOB")]
+        path: Option<String>,
+        /// Only this inode.
+        #[arg(long, value_name = "N")]
+        inode: Option<u32>,
     },
     /// Every field of one inode, its block runs, xattrs and checksum status.
     Istat {
@@ -80,6 +106,9 @@ pub enum Command {
         vol: VolumeOpts,
         /// Inode number, or an absolute path inside the filesystem.
         target: String,
+        /// Rebuild a deleted inode's content from its best surviving map.
+        #[arg(long)]
+        recover: bool,
     },
     /// The jbd2 journal: superblock and every transaction in the ring (like jls).
     Journal {
@@ -146,16 +175,42 @@ fn run(cli: Cli) -> crate::Result<i32> {
             recursive,
             full_path,
             json,
+            deleted,
         } => {
             let fs = open_fs(&vol)?;
+            if deleted {
+                let prefix = path.unwrap_or_else(|| "/".into());
+                return recover::ls_deleted(&fs.1, prefix.as_bytes(), recursive, json);
+            }
             fscmd::ls(&fs.1, path.as_deref(), inode, recursive, full_path, json)
+        }
+        Command::Deleted { vol, json } => {
+            let fs = open_fs(&vol)?;
+            recover::deleted(&fs.1, json)
+        }
+        Command::Recover {
+            vol,
+            out,
+            path,
+            inode,
+        } => {
+            let fs = open_fs(&vol)?;
+            recover::recover_to(&fs.1, &vol.image, &out, path.as_deref(), inode)
         }
         Command::Istat { vol, inode, json } => {
             let fs = open_fs(&vol)?;
             fscmd::istat(&fs.1, inode, json)
         }
-        Command::Icat { vol, target } => {
+        Command::Icat {
+            vol,
+            target,
+            recover: rec,
+        } => {
             let fs = open_fs(&vol)?;
+            if rec {
+                let ino = fscmd::resolve_target(&fs.1, &target)?;
+                return recover::icat_recover(&fs.1, ino);
+            }
             fscmd::icat(&fs.1, &target)
         }
         Command::Journal { vol, json } => journal::journal(&vol, json),

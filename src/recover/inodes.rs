@@ -1,0 +1,244 @@
+//! Deleted inodes in the inode tables, and pre-deletion inode versions in
+//! the journal's copies of inode-table blocks.
+
+use super::names::{is_live, DeletedName, NameSource};
+use super::{AllocCache, HistoricInode, Recovery};
+use crate::ext4::journal::{BlockRole, Journal};
+use crate::ext4::{Filesystem, Inode};
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+/// Inode-table bytes read per request (sequential, large).
+const CHUNK: u64 = 1 << 20;
+
+/// A deleted inode is worth reporting when its record was used: it has a
+/// mode, and it is unallocated, unlinked or carries a deletion time.
+fn is_deleted(ino: &Inode, allocated: Option<bool>) -> bool {
+    if ino.mode == 0 || ino.is_empty() {
+        return false;
+    }
+    allocated == Some(false) || ino.links_count == 0 || ino.dtime != 0
+}
+
+/// Every deleted inode, by number. Groups are read in parallel, each in
+/// large sequential chunks.
+pub fn scan(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> HashMap<u32, Inode> {
+    let ipg = fs.sb.inodes_per_group as u64;
+    let isz = fs.sb.inode_size();
+    let bs = fs.block_size();
+    let first_ino = fs.sb.first_ino.max(11);
+    let groups: Vec<u64> = (0..fs.groups.len() as u64).collect();
+    // Bitmaps first (cheap), so the parallel part needs no locks.
+    let bitmaps: Vec<Option<crate::ext4::bitmap::Bitmap>> =
+        groups.iter().map(|&g| fs.inode_bitmap(g).ok()).collect();
+    let _ = alloc;
+    let results: Vec<(Vec<Inode>, Vec<String>, u64)> = groups
+        .par_iter()
+        .map(|&g| {
+            let mut found = Vec::new();
+            let mut warns = Vec::new();
+            let gd = &fs.groups[g as usize];
+            if gd.inode_uninit() {
+                return (found, warns, 0); // never used since mkfs
+            }
+            let table = gd.inode_table;
+            let total = ipg * isz;
+            if table == 0 || table.saturating_add(total.div_ceil(bs)) > fs.sb.blocks_count {
+                warns.push(format!(
+                    "group {g}: inode table at block {table} is outside the filesystem; skipped"
+                ));
+                return (found, warns, 0);
+            }
+            let mut scanned = 0u64;
+            let mut off = 0u64;
+            let mut buf = vec![0u8; CHUNK.min(total) as usize];
+            while off < total {
+                let n = (total - off).min(CHUNK);
+                let b = &mut buf[..n as usize];
+                if let Err(e) = fs.read_bytes(table * bs + off, b) {
+                    warns.push(format!(
+                        "group {g}: inode table bytes {off}+{n}: {e}; skipped"
+                    ));
+                    off += n;
+                    continue;
+                }
+                for (i, rec) in b.chunks_exact(isz as usize).enumerate() {
+                    let idx = off / isz + i as u64;
+                    let ino = (g * ipg + idx + 1) as u32;
+                    scanned += 1;
+                    if ino < first_ino || ino > fs.sb.inodes_count {
+                        continue;
+                    }
+                    // Cheap filter before decoding: mode == 0 and no dtime.
+                    if rec[0] == 0 && rec[1] == 0 && rec[0x14..0x18] == [0; 4] {
+                        continue;
+                    }
+                    let allocated = bitmaps[g as usize].as_ref().map(|bm| bm.get(idx));
+                    let inode = Inode::parse(rec, ino, &fs.sb);
+                    if is_deleted(&inode, allocated) {
+                        found.push(inode);
+                    }
+                }
+                off += n;
+            }
+            (found, warns, scanned)
+        })
+        .collect();
+    let mut out = HashMap::new();
+    let mut live_cache = HashMap::new();
+    let mut seen = std::collections::HashSet::new();
+    for (found, warns, scanned) in results {
+        rec.stats.inodes_scanned += scanned;
+        rec.warnings.extend(warns);
+        for i in found {
+            if i.is_dir() && i.has_flag(crate::ext4::inode::flags::INLINE_DATA) {
+                let blk = fs.inode_position(i.ino).map(|p| p / bs).unwrap_or(0);
+                inline_dir_names(
+                    fs,
+                    &i,
+                    NameSource::FreedDirBlock,
+                    None,
+                    blk,
+                    &mut live_cache,
+                    &mut seen,
+                    rec,
+                );
+            }
+            out.insert(i.ino, i);
+        }
+    }
+    rec.stats.deleted_inodes = out.len() as u64;
+    out
+}
+
+/// Newest journal copy of each inode that is now deleted or was reused:
+/// a version with links > 0 (the file as it was before deletion).
+pub fn journal_versions(
+    fs: &Filesystem,
+    j: &Journal,
+    alloc: &AllocCache,
+    rec: &mut Recovery,
+) -> HashMap<u32, HistoricInode> {
+    let cls = j.classifier(fs);
+    let isz = fs.sb.inode_size() as usize;
+    let mut out: HashMap<u32, HistoricInode> = HashMap::new();
+    let mut current: HashMap<u32, Option<Inode>> = HashMap::new();
+    let mut live_cache = HashMap::new();
+    let mut seen_names = std::collections::HashSet::new();
+    // Oldest to newest, so later copies replace earlier ones.
+    for t in &j.transactions {
+        if t.commit.is_none() {
+            continue;
+        }
+        for lb in &t.blocks {
+            let BlockRole::InodeTable { first_inode, .. } = cls.classify(lb.fs_block) else {
+                continue;
+            };
+            let Ok(data) = j.read_logged(fs, lb) else {
+                continue;
+            };
+            for (i, r) in data.chunks_exact(isz).enumerate() {
+                let ino = first_inode.saturating_add(i as u32);
+                if ino < fs.sb.first_ino.max(11)
+                    || ino > fs.sb.inodes_count
+                    || r[0] == 0 && r[1] == 0
+                {
+                    continue;
+                }
+                let copy = Inode::parse(r, ino, &fs.sb);
+                if copy.links_count == 0 || copy.mode == 0 {
+                    continue;
+                }
+                if copy.is_dir() && copy.has_flag(crate::ext4::inode::flags::INLINE_DATA) {
+                    inline_dir_names(
+                        fs,
+                        &copy,
+                        NameSource::Journal,
+                        Some(t.sequence),
+                        lb.fs_block,
+                        &mut live_cache,
+                        &mut seen_names,
+                        rec,
+                    );
+                }
+                let now = current.entry(ino).or_insert_with(|| fs.inode(ino).ok());
+                let live_same = match now {
+                    Some(n) => {
+                        alloc.inode(ino) == Some(true)
+                            && n.links_count > 0
+                            && n.generation == copy.generation
+                            && n.dtime == 0
+                    }
+                    None => false,
+                };
+                if live_same {
+                    continue; // the file still exists as it was
+                }
+                out.insert(
+                    ino,
+                    HistoricInode {
+                        inode: copy,
+                        sequence: t.sequence,
+                    },
+                );
+            }
+        }
+    }
+    rec.stats.journal_inode_versions = out.len() as u64;
+    out
+}
+
+/// Entries of an inline directory held in an inode record (a deleted
+/// inode, or a journal copy of one) that are not live now.
+#[allow(clippy::too_many_arguments)]
+pub fn inline_dir_names(
+    fs: &Filesystem,
+    dir: &Inode,
+    source: NameSource,
+    seq: Option<u32>,
+    block: u64,
+    live_cache: &mut HashMap<u32, HashMap<Vec<u8>, u32>>,
+    seen: &mut std::collections::HashSet<(u32, Vec<u8>, u32)>,
+    rec: &mut Recovery,
+) {
+    let listing = fs.read_dir(dir);
+    for e in listing.entries {
+        if e.name == b"." {
+            continue;
+        }
+        if e.name == b".." {
+            if seen.insert((e.inode, Vec::new(), dir.ino)) {
+                rec.names.push(DeletedName {
+                    parent: Some(e.inode),
+                    name: Vec::new(),
+                    inode: dir.ino,
+                    file_type: 2,
+                    source,
+                    block,
+                    offset: 0,
+                    journal_seq: seq,
+                });
+            }
+            continue;
+        }
+        if is_live(fs, live_cache, dir.ino, &e.name, e.inode)
+            || !seen.insert((dir.ino, e.name.clone(), e.inode))
+        {
+            continue;
+        }
+        match source {
+            NameSource::Journal => rec.stats.names_journal += 1,
+            _ => rec.stats.names_freed_dir_blocks += 1,
+        }
+        rec.names.push(DeletedName {
+            parent: Some(dir.ino),
+            name: e.name,
+            inode: e.inode,
+            file_type: e.file_type,
+            source,
+            block,
+            offset: 0,
+            journal_seq: seq,
+        });
+    }
+}

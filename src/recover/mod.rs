@@ -1,0 +1,195 @@
+//! Layer 3: deleted-file recovery.
+//!
+//! Evidence sources (shared/docs/ext4-deletion-facts.md):
+//! - inode tables: deleted inodes keep mode, owner, times, xattrs, inline
+//!   data, and for extent depth >= 1 the index entries in `i_block`;
+//! - slack of live directory blocks (pre-5.13 kernels keep deleted names);
+//! - freed directory blocks (after `rm -rf` they keep the original entries);
+//! - the jbd2 journal: old copies of inode-table and directory blocks.
+//!
+//! All of it is combined into [`DeletedCandidate`]s, each with the evidence
+//! it rests on, where its name came from and what state its content is in.
+
+mod alloc;
+pub mod content;
+mod inodes;
+mod names;
+mod paths;
+
+pub use alloc::AllocCache;
+pub use content::{ContentState, RecoveredMap, RunCheck, RunState};
+pub use names::{DeletedName, NameSource};
+
+use crate::ext4::inode::FileType;
+use crate::ext4::journal::Journal;
+use crate::ext4::{Filesystem, Inode};
+use crate::util::time::Timestamp;
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CandidateKind {
+    /// A deleted inode or name with a reconstructed path.
+    Deleted,
+    /// No surviving name: listed under `$Orphan/<inode>`.
+    Orphan,
+}
+
+/// One deleted file, with every clue that survives.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeletedCandidate {
+    pub inode: u32,
+    pub kind: CandidateKind,
+    /// Full path (raw bytes), or `$Orphan/<inode>` when no name survives.
+    #[serde(skip)]
+    pub path: Vec<u8>,
+    /// Every name found for this inode (full paths) with its source.
+    #[serde(skip)]
+    pub other_paths: Vec<(Vec<u8>, NameSource)>,
+    pub name_source: NameSource,
+    /// Every source that gave a name for this inode.
+    pub name_sources: Vec<NameSource>,
+    pub parent_inode: Option<u32>,
+    pub file_type: FileType,
+    pub mode: u16,
+    pub uid: u32,
+    pub gid: u32,
+    /// Best known size: from the inode, a journal copy, or the block map.
+    pub size: Option<u64>,
+    pub size_source: &'static str,
+    pub atime: Option<Timestamp>,
+    pub mtime: Option<Timestamp>,
+    pub ctime: Option<Timestamp>,
+    pub crtime: Option<Timestamp>,
+    pub dtime: Option<Timestamp>,
+    pub generation: Option<u32>,
+    /// The inode number is in use again by another file (fls `(realloc)`).
+    pub realloc: bool,
+    pub journal_seq: Option<u32>,
+    pub map: Option<RecoveredMap>,
+    pub content: ContentState,
+    pub runs: Vec<RunCheck>,
+    pub sha256: Option<String>,
+    pub md5: Option<String>,
+    pub symlink_target: Option<String>,
+    pub evidence: Vec<String>,
+    /// 0.0 – 1.0: how sure we are that name, metadata and content belong together.
+    pub confidence: f32,
+    #[serde(skip)]
+    pub inline_data: Option<Vec<u8>>,
+}
+
+/// The result of a recovery pass over one filesystem.
+#[derive(Default)]
+pub struct Recovery {
+    pub candidates: Vec<DeletedCandidate>,
+    pub names: Vec<DeletedName>,
+    pub warnings: Vec<String>,
+    pub journal_present: bool,
+    pub stats: Stats,
+}
+
+#[derive(Default, Debug, Serialize, Clone)]
+pub struct Stats {
+    pub inodes_scanned: u64,
+    pub deleted_inodes: u64,
+    pub journal_inode_versions: u64,
+    pub names_slack: u64,
+    pub names_freed_dir_blocks: u64,
+    pub names_journal: u64,
+    pub freed_blocks_scanned: u64,
+}
+
+/// Options for [`analyse`].
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Scan unallocated blocks for freed directory blocks.
+    pub scan_freed_dir_blocks: bool,
+    /// Compute hashes of recovered content.
+    pub hash: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            scan_freed_dir_blocks: true,
+            hash: true,
+        }
+    }
+}
+
+/// What the journal knew about an inode before it was deleted.
+#[derive(Clone, Debug)]
+pub struct HistoricInode {
+    pub inode: Inode,
+    pub sequence: u32,
+}
+
+/// Run every recovery source and combine them.
+pub fn analyse(fs: &Filesystem, opts: &Options) -> Recovery {
+    let mut rec = Recovery::default();
+    let alloc = AllocCache::new(fs);
+    let journal = match Journal::open(fs) {
+        Ok(j) => {
+            rec.journal_present = true;
+            rec.warnings
+                .extend(j.warnings.iter().map(|w| format!("journal: {w}")));
+            Some(j)
+        }
+        Err(crate::Error::NotFound(_)) => None,
+        Err(e) => {
+            rec.warnings.push(format!("journal unreadable: {e}"));
+            None
+        }
+    };
+    // 1. The live tree: directory paths, directory block owners, slack.
+    let live = names::scan_live_dirs(fs, &alloc, &mut rec);
+    // 2. Inode tables.
+    let deleted = inodes::scan(fs, &alloc, &mut rec);
+    // 3. Journal: historic inode versions and directory blocks.
+    let history = match &journal {
+        Some(j) => inodes::journal_versions(fs, j, &alloc, &mut rec),
+        None => HashMap::new(),
+    };
+    // Blocks of deleted directories (from their rebuilt maps) own freed
+    // directory blocks that have no `.` entry.
+    let mut dir_block_owner: HashMap<u64, u32> = live.dir_blocks.clone();
+    for d in deleted.values().chain(history.values().map(|h| &h.inode)) {
+        if d.file_type() == FileType::Dir {
+            let map = content::best_map(
+                fs,
+                d,
+                history
+                    .get(&d.ino)
+                    .filter(|h| h.inode.generation == d.generation),
+                journal.as_ref(),
+            );
+            if let Some(m) = map {
+                for r in &m.runs {
+                    for k in 0..r.len.min(1 << 16) {
+                        dir_block_owner.entry(r.physical + k).or_insert(d.ino);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(j) = &journal {
+        names::journal_dir_blocks(fs, j, &dir_block_owner, &mut rec);
+    }
+    if opts.scan_freed_dir_blocks {
+        names::freed_dir_blocks(fs, &alloc, &dir_block_owner, &mut rec);
+    }
+    // 4. Combine.
+    paths::build_candidates(
+        fs,
+        &alloc,
+        journal.as_ref(),
+        &live,
+        &deleted,
+        &history,
+        opts,
+        &mut rec,
+    );
+    rec
+}

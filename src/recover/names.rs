@@ -1,0 +1,407 @@
+//! Deleted names: slack in live directory blocks, freed directory blocks
+//! and the journal's copies of directory blocks.
+
+use super::{AllocCache, Recovery};
+use crate::ext4::dir::{min_rec_len, parse_dirents, rec_len_from_disk};
+use crate::ext4::inode::ROOT_INO;
+use crate::ext4::journal::{sniff, ContentHint, Journal};
+use crate::ext4::superblock::incompat;
+use crate::ext4::Filesystem;
+use crate::util::bytes::{le16, le32, slice, u8_at};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NameSource {
+    Live,
+    Slack,
+    FreedDirBlock,
+    Journal,
+    None,
+}
+
+/// A name that points at an inode from somewhere other than a live entry.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeletedName {
+    /// Directory that held the entry, when known.
+    pub parent: Option<u32>,
+    #[serde(skip)]
+    pub name: Vec<u8>,
+    pub inode: u32,
+    pub file_type: u8,
+    pub source: NameSource,
+    /// Filesystem block the entry was read from (for the journal: the
+    /// block the copy describes).
+    pub block: u64,
+    pub offset: u32,
+    pub journal_seq: Option<u32>,
+}
+
+/// The live tree as recovery needs it.
+#[derive(Default)]
+pub struct LiveTree {
+    /// Path of every live directory.
+    pub dir_path: HashMap<u32, Vec<u8>>,
+    /// Directory block → owning live directory inode.
+    pub dir_blocks: HashMap<u64, u32>,
+}
+
+fn filetype(fs: &Filesystem) -> bool {
+    fs.sb.has_incompat(incompat::FILETYPE)
+}
+
+/// Deleted records hidden in the slack after each live record (kernels
+/// before 5.13 merge a deleted entry into its predecessor's rec_len and
+/// leave its bytes; a deleted first entry keeps its name with inode 0).
+pub fn slack_entries(b: &[u8], bs: u64, ft: bool, max_ino: u32) -> Vec<(u32, Vec<u8>, u8, u32)> {
+    let mut out = Vec::new();
+    let mut off = 0usize;
+    let n = b.len();
+    let mut guard = 0;
+    while off + 8 <= n && guard < n / 4 {
+        guard += 1;
+        let ino = le32(b, off);
+        let rec = rec_len_from_disk(le16(b, off + 4), bs) as usize;
+        let nl = u8_at(b, off + 6) as usize;
+        if rec < 12 || rec % 4 != 0 || off + rec > n {
+            break;
+        }
+        if ino == 0 && nl > 0 && off + 8 + nl <= n && (rec_len_ok(rec, nl)) {
+            let name = slice(b, off + 8, nl);
+            if plausible_name(name) && !(rec == 12 && nl == 0) {
+                out.push((
+                    0,
+                    name.to_vec(),
+                    if ft { u8_at(b, off + 7) } else { 0 },
+                    off as u32,
+                ));
+            }
+        }
+        let used = if ino == 0 {
+            0
+        } else {
+            min_rec_len(nl) as usize
+        };
+        let mut q = off + used.max(if ino == 0 { 0 } else { 12 });
+        let end = off + rec;
+        if ino == 0 {
+            q = off + min_rec_len(nl) as usize;
+        }
+        while q + 12 <= end {
+            let dino = le32(b, q);
+            let dnl = u8_at(b, q + 6) as usize;
+            let dft = if ft { u8_at(b, q + 7) } else { 0 };
+            let drec = rec_len_from_disk(le16(b, q + 4), bs) as usize;
+            let need = min_rec_len(dnl) as usize;
+            if dino != 0
+                && dino <= max_ino
+                && dnl > 0
+                && q + need <= end
+                && drec >= need
+                && drec % 4 == 0
+                && dft <= 7
+            {
+                let name = slice(b, q + 8, dnl);
+                if plausible_name(name) {
+                    out.push((dino, name.to_vec(), dft, q as u32));
+                    q += need;
+                    continue;
+                }
+            }
+            q += 4;
+        }
+        off += rec;
+    }
+    out
+}
+
+fn rec_len_ok(rec: usize, nl: usize) -> bool {
+    rec >= min_rec_len(nl) as usize
+}
+
+fn plausible_name(n: &[u8]) -> bool {
+    !n.is_empty() && !n.iter().any(|&c| c == 0 || c == b'/') && n != b"." && n != b".."
+}
+
+/// Walk the live tree breadth-first: directory paths, block owners, and
+/// deleted names in the slack of live directory blocks.
+pub fn scan_live_dirs(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> LiveTree {
+    let _ = alloc;
+    let mut t = LiveTree::default();
+    let bs = fs.block_size();
+    let ft = filetype(fs);
+    let max = fs.sb.inodes_count;
+    t.dir_path.insert(ROOT_INO, Vec::new());
+    let mut queue = vec![ROOT_INO];
+    let mut buf = vec![0u8; bs as usize];
+    while let Some(d) = queue.pop() {
+        let Ok(ino) = fs.inode(d) else { continue };
+        if !ino.is_dir() {
+            continue;
+        }
+        let base = t.dir_path.get(&d).cloned().unwrap_or_default();
+        let listing = fs.read_dir(&ino);
+        for e in &listing.entries {
+            if e.is_dot() {
+                continue;
+            }
+            if e.dirent_type() == crate::ext4::inode::FileType::Dir
+                && !t.dir_path.contains_key(&e.inode)
+            {
+                let mut p = base.clone();
+                p.push(b'/');
+                p.extend_from_slice(&e.name);
+                t.dir_path.insert(e.inode, p);
+                queue.push(e.inode);
+            }
+        }
+        if ino.has_flag(crate::ext4::inode::flags::INLINE_DATA) {
+            continue;
+        }
+        let map = fs.block_map(&ino);
+        for r in &map.runs {
+            for k in 0..r.len.min(1 << 20) {
+                let p = r.physical + k;
+                t.dir_blocks.insert(p, d);
+                if fs.read_blocks_into(p, &mut buf).is_err() {
+                    continue;
+                }
+                for (dino, name, dft, off) in slack_entries(&buf, bs, ft, max) {
+                    rec.stats.names_slack += 1;
+                    rec.names.push(DeletedName {
+                        parent: Some(d),
+                        name,
+                        inode: dino,
+                        file_type: dft,
+                        source: NameSource::Slack,
+                        block: p,
+                        offset: off,
+                        journal_seq: None,
+                    });
+                }
+            }
+        }
+    }
+    t
+}
+
+/// Is (parent, name) → inode a live entry now?
+pub fn is_live(
+    fs: &Filesystem,
+    cache: &mut HashMap<u32, HashMap<Vec<u8>, u32>>,
+    parent: u32,
+    name: &[u8],
+    inode: u32,
+) -> bool {
+    let m = cache.entry(parent).or_insert_with(|| {
+        let mut m = HashMap::new();
+        if let Ok(i) = fs.inode(parent) {
+            if i.is_dir() && i.links_count > 0 && i.dtime == 0 {
+                for e in fs.read_dir(&i).entries {
+                    m.insert(e.name, e.inode);
+                }
+            }
+        }
+        m
+    });
+    m.get(name) == Some(&inode)
+}
+
+/// Names from the journal's copies of directory blocks.
+pub fn journal_dir_blocks(
+    fs: &Filesystem,
+    j: &Journal,
+    owners: &HashMap<u64, u32>,
+    rec: &mut Recovery,
+) {
+    let bs = fs.block_size();
+    let ft = filetype(fs);
+    let max = fs.sb.inodes_count;
+    let mut live_cache = HashMap::new();
+    let mut seen: HashMap<(Option<u32>, Vec<u8>, u32), usize> = HashMap::new();
+    for t in &j.transactions {
+        if t.commit.is_none() {
+            continue;
+        }
+        for lb in &t.blocks {
+            let Ok(data) = j.read_logged(fs, lb) else {
+                continue;
+            };
+            if sniff(&data) != ContentHint::DirBlock {
+                continue;
+            }
+            let db = parse_dirents(&data, bs, ft, max, 0);
+            let mut owner = owners.get(&lb.fs_block).copied();
+            if let Some(dot) = db
+                .entries
+                .first()
+                .filter(|e| e.name == b"." && e.offset == 0)
+            {
+                owner = Some(dot.inode);
+            }
+            let mut entries: Vec<(u32, Vec<u8>, u8, u32)> = db
+                .entries
+                .iter()
+                .filter(|e| !e.is_dot())
+                .map(|e| (e.inode, e.name.clone(), e.file_type, e.offset))
+                .collect();
+            entries.extend(
+                slack_entries(&data, bs, ft, max)
+                    .into_iter()
+                    .filter(|e| e.0 != 0),
+            );
+            for (ino, name, ftype, off) in entries {
+                if let Some(p) = owner {
+                    if is_live(fs, &mut live_cache, p, &name, ino) {
+                        continue;
+                    }
+                }
+                let key = (owner, name.clone(), ino);
+                let dn = DeletedName {
+                    parent: owner,
+                    name,
+                    inode: ino,
+                    file_type: ftype,
+                    source: NameSource::Journal,
+                    block: lb.fs_block,
+                    offset: off,
+                    journal_seq: Some(t.sequence),
+                };
+                match seen.get(&key) {
+                    Some(&i) => rec.names[i] = dn, // newer copy
+                    None => {
+                        seen.insert(key, rec.names.len());
+                        rec.stats.names_journal += 1;
+                        rec.names.push(dn);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Directory entry chains in unallocated blocks. A block that starts with
+/// `.` and `..` names its directory and parent; other blocks are accepted
+/// when a deleted directory's rebuilt map owns them, or when they end in a
+/// valid metadata_csum tail.
+pub fn freed_dir_blocks(
+    fs: &Filesystem,
+    alloc: &AllocCache,
+    owners: &HashMap<u64, u32>,
+    rec: &mut Recovery,
+) {
+    let bs = fs.block_size();
+    let ft = filetype(fs);
+    let max = fs.sb.inodes_count;
+    let groups: Vec<u64> = (0..fs.groups.len() as u64).collect();
+    let bitmaps: Vec<_> = groups.iter().map(|&g| alloc.group_blocks(g)).collect();
+    let found: Vec<(Vec<DeletedName>, u64)> = groups
+        .par_iter()
+        .map(|&g| {
+            let mut out = Vec::new();
+            let Some(bm) = &bitmaps[g as usize] else {
+                return (out, 0);
+            };
+            let first = fs.group_first_block(g);
+            let mut scanned = 0u64;
+            let mut buf = vec![0u8; bs as usize];
+            for i in 0..bm.len {
+                if bm.get(i) {
+                    continue;
+                }
+                let blk = first + i;
+                if blk >= fs.sb.blocks_count {
+                    break;
+                }
+                scanned += 1;
+                // Cheap pre-check on the first record before reading more.
+                let mut head = [0u8; 12];
+                if fs.read_bytes(blk * bs, &mut head).is_err() {
+                    continue;
+                }
+                let r0 = rec_len_from_disk(le16(&head, 4), bs) as usize;
+                let i0 = le32(&head, 0);
+                if r0 < 12
+                    || r0 % 4 != 0
+                    || r0 as u64 > bs
+                    || i0 > max
+                    || (i0 == 0 && r0 as u64 != bs && r0 != 12)
+                {
+                    continue;
+                }
+                if fs.read_blocks_into(blk, &mut buf).is_err() {
+                    continue;
+                }
+                if sniff(&buf) != ContentHint::DirBlock {
+                    continue;
+                }
+                let db = parse_dirents(&buf, bs, ft, max, 0);
+                if db.error.is_some() {
+                    continue;
+                }
+                let mut owner = owners.get(&blk).copied();
+                let has_dot = db
+                    .entries
+                    .first()
+                    .is_some_and(|e| e.name == b"." && e.offset == 0);
+                if has_dot {
+                    owner = db.entries.first().map(|e| e.inode);
+                }
+                let tail =
+                    db.last_record == Some(buf.len() - 12) && u8_at(&buf, buf.len() - 5) == 0xDE;
+                if owner.is_none() && !tail {
+                    continue;
+                }
+                for e in db.entries.iter().filter(|e| !e.is_dot()) {
+                    out.push(DeletedName {
+                        parent: owner,
+                        name: e.name.clone(),
+                        inode: e.inode,
+                        file_type: e.file_type,
+                        source: NameSource::FreedDirBlock,
+                        block: blk,
+                        offset: e.offset,
+                        journal_seq: None,
+                    });
+                }
+                if has_dot {
+                    // `..` tells the parent of the block's own directory.
+                    if let (Some(dot), Some(dotdot)) = (
+                        db.entries.first(),
+                        db.entries.get(1).filter(|e| e.name == b".."),
+                    ) {
+                        out.push(DeletedName {
+                            parent: Some(dotdot.inode),
+                            name: Vec::new(), // name unknown: links child to parent only
+                            inode: dot.inode,
+                            file_type: 2,
+                            source: NameSource::FreedDirBlock,
+                            block: blk,
+                            offset: 12,
+                            journal_seq: None,
+                        });
+                    }
+                }
+            }
+            (out, scanned)
+        })
+        .collect();
+    let mut seen: HashSet<(Option<u32>, Vec<u8>, u32)> = rec
+        .names
+        .iter()
+        .map(|n| (n.parent, n.name.clone(), n.inode))
+        .collect();
+    for (names, scanned) in found {
+        rec.stats.freed_blocks_scanned += scanned;
+        for n in names {
+            if !n.name.is_empty() {
+                rec.stats.names_freed_dir_blocks += 1;
+            }
+            if seen.insert((n.parent, n.name.clone(), n.inode)) {
+                rec.names.push(n);
+            }
+        }
+    }
+}

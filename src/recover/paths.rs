@@ -1,0 +1,496 @@
+//! Combine inodes, names and journal history into candidates with full
+//! paths: a deleted name plus its parent gives a path through the live
+//! tree or through recovered (deleted) directories.
+
+use super::content::{self, ContentState};
+use super::names::{LiveTree, NameSource};
+use super::{AllocCache, CandidateKind, DeletedCandidate, HistoricInode, Options, Recovery};
+use crate::ext4::inode::{flags, FileType, Inode};
+use crate::ext4::journal::Journal;
+use crate::ext4::Filesystem;
+use crate::util::time::Timestamp;
+use md5::Md5;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeSet, HashMap};
+
+/// Deepest chain of deleted parents followed for one path.
+const MAX_PATH_DEPTH: usize = 256;
+
+struct Resolver<'a> {
+    live: &'a LiveTree,
+    /// child inode → indexes into names (with a non-empty name)
+    by_child: HashMap<u32, Vec<usize>>,
+    /// child directory inode → parent (from `..` of freed blocks)
+    dotdot: HashMap<u32, u32>,
+    names: &'a [super::DeletedName],
+    memo: HashMap<u32, Option<Vec<u8>>>,
+}
+
+fn source_rank(s: NameSource) -> u8 {
+    match s {
+        NameSource::Live => 0,
+        NameSource::Journal => 1,
+        NameSource::FreedDirBlock => 2,
+        NameSource::Slack => 3,
+        NameSource::None => 4,
+    }
+}
+
+impl Resolver<'_> {
+    /// Path of directory `d`, live or deleted.
+    fn dir_path(&mut self, d: u32, depth: usize) -> Option<Vec<u8>> {
+        if let Some(p) = self.live.dir_path.get(&d) {
+            return Some(p.clone());
+        }
+        if depth > MAX_PATH_DEPTH {
+            return None;
+        }
+        if let Some(m) = self.memo.get(&d) {
+            return m.clone();
+        }
+        self.memo.insert(d, None); // cycle guard
+        let mut best: Option<Vec<u8>> = None;
+        let idx = self.by_child.get(&d).cloned().unwrap_or_default();
+        for i in idx {
+            let n = &self.names[i];
+            let parent = n.parent.or_else(|| self.dotdot.get(&d).copied());
+            if let Some(p) = parent.and_then(|p| self.dir_path(p, depth + 1)) {
+                let mut full = p;
+                full.push(b'/');
+                full.extend_from_slice(&n.name);
+                best = Some(full);
+                break;
+            }
+        }
+        if best.is_none() {
+            // Name lost, but `..` of its freed block names the parent.
+            if let Some(p) = self.dotdot.get(&d).copied() {
+                if let Some(mut pp) = self.dir_path(p, depth + 1) {
+                    pp.extend_from_slice(format!("/$OrphanDir-{d}").as_bytes());
+                    best = Some(pp);
+                }
+            }
+        }
+        self.memo.insert(d, best.clone());
+        best
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn build_candidates(
+    fs: &Filesystem,
+    alloc: &AllocCache,
+    journal: Option<&Journal>,
+    live: &LiveTree,
+    deleted: &HashMap<u32, Inode>,
+    history: &HashMap<u32, HistoricInode>,
+    opts: &Options,
+    rec: &mut Recovery,
+) {
+    let mut by_child: HashMap<u32, Vec<usize>> = HashMap::new();
+    let mut dotdot = HashMap::new();
+    for (i, n) in rec.names.iter().enumerate() {
+        if n.name.is_empty() {
+            if let Some(p) = n.parent {
+                dotdot.insert(n.inode, p);
+            }
+        } else if n.inode != 0 {
+            by_child.entry(n.inode).or_default().push(i);
+        }
+    }
+    for v in by_child.values_mut() {
+        v.sort_by_key(|&i| {
+            (
+                source_rank(rec.names[i].source),
+                std::cmp::Reverse(rec.names[i].journal_seq),
+            )
+        });
+    }
+    let names = std::mem::take(&mut rec.names);
+    let mut r = Resolver {
+        live,
+        by_child,
+        dotdot,
+        names: &names,
+        memo: HashMap::new(),
+    };
+
+    // Every inode with deleted evidence.
+    let mut inos: BTreeSet<u32> = deleted.keys().copied().collect();
+    inos.extend(history.keys().copied());
+    inos.extend(r.by_child.keys().copied());
+    let mut live_cache = HashMap::new();
+    for ino in inos {
+        let now_alloc = alloc.inode(ino) == Some(true);
+        let del = deleted.get(&ino);
+        let current = if del.is_none() {
+            fs.inode(ino).ok()
+        } else {
+            None
+        };
+        // A live inode with only historic/name evidence: keep it only when
+        // a name points at it that is no longer live (fls `(realloc)`).
+        let names_for: Vec<usize> = r.by_child.get(&ino).cloned().unwrap_or_default();
+        let hist = history.get(&ino);
+        if del.is_none() {
+            let has_dead_name = names_for.iter().any(|&i| {
+                let n = &names[i];
+                match n.parent {
+                    Some(p) => !super::names::is_live(fs, &mut live_cache, p, &n.name, ino),
+                    None => true,
+                }
+            });
+            let reused = match (&current, hist) {
+                (Some(c), Some(h)) => c.generation != h.inode.generation || c.links_count == 0,
+                _ => false,
+            };
+            if !has_dead_name && !reused {
+                continue;
+            }
+        }
+        // Metadata: the deleted inode, else the journal's copy.
+        let hist_same = hist.filter(|h| del.is_none_or(|d| d.generation == h.inode.generation));
+        let meta: Option<&Inode> = del.or(hist_same.map(|h| &h.inode));
+        let realloc = now_alloc && del.is_none();
+        let mut evidence = Vec::new();
+        if let Some(d) = del {
+            evidence.push(format!(
+                "inode {ino} in group {} is {} with links {} and dtime {}",
+                fs.inode_group_of(ino),
+                if now_alloc {
+                    "allocated"
+                } else {
+                    "unallocated"
+                },
+                d.links_count,
+                d.dtime
+            ));
+        }
+        if let Some(h) = hist_same {
+            evidence.push(format!(
+                "pre-deletion copy of inode {ino} in journal transaction {}",
+                h.sequence
+            ));
+        }
+        if realloc {
+            evidence.push(format!("inode {ino} is allocated again to another file"));
+        }
+        // Name and path.
+        let mut paths: Vec<(Vec<u8>, NameSource, Option<u32>, Option<u32>)> = Vec::new();
+        let mut all_sources: Vec<NameSource> = Vec::new();
+        for &i in &names_for {
+            let n = &names[i];
+            let parent = n.parent.or_else(|| r.dotdot.get(&ino).copied());
+            let pp = parent.and_then(|p| r.dir_path(p, 0));
+            let full = match pp {
+                Some(mut p) => {
+                    p.push(b'/');
+                    p.extend_from_slice(&n.name);
+                    p
+                }
+                None => {
+                    let mut p = match parent {
+                        Some(p) => format!("$Orphan/{p}").into_bytes(),
+                        None => b"$Orphan/unknown-parent".to_vec(),
+                    };
+                    p.push(b'/');
+                    p.extend_from_slice(&n.name);
+                    p
+                }
+            };
+            match paths.iter_mut().position(|x| x.0 == full) {
+                Some(k) => {
+                    if !all_sources.contains(&n.source) {
+                        all_sources.push(n.source);
+                    }
+                    let _ = k;
+                }
+                None => {
+                    if !all_sources.contains(&n.source) {
+                        all_sources.push(n.source);
+                    }
+                    paths.push((full, n.source, n.journal_seq, parent));
+                }
+            }
+        }
+        // Prefer a path rooted in the live tree.
+        paths.sort_by_key(|p| (p.0.starts_with(b"$Orphan"), source_rank(p.1)));
+        let (path, name_source, name_seq, parent) = match paths.first() {
+            Some(p) => (p.0.clone(), p.1, p.2, p.3),
+            None => (
+                format!("$Orphan/{ino}").into_bytes(),
+                NameSource::None,
+                None,
+                None,
+            ),
+        };
+        let kind = if name_source == NameSource::None {
+            CandidateKind::Orphan
+        } else {
+            CandidateKind::Deleted
+        };
+        for (p, s, seq, _) in &paths {
+            evidence.push(format!(
+                "name {} from {}{}",
+                crate::util::escape::escape_bytes(p),
+                match s {
+                    NameSource::Slack => "directory slack",
+                    NameSource::FreedDirBlock => "a freed directory block",
+                    NameSource::Journal => "a journal copy of a directory block",
+                    _ => "?",
+                },
+                seq.map(|s| format!(" (transaction {s})"))
+                    .unwrap_or_default()
+            ));
+        }
+        let dtype = names_for
+            .first()
+            .map(|&i| FileType::from_dirent(names[i].file_type))
+            .unwrap_or(FileType::Unknown);
+        let ftype = meta.map(|m| m.file_type()).unwrap_or(dtype);
+        let mut cand = DeletedCandidate {
+            inode: ino,
+            kind,
+            path,
+            other_paths: paths.iter().skip(1).map(|p| (p.0.clone(), p.1)).collect(),
+            name_source,
+            name_sources: {
+                all_sources.sort();
+                all_sources
+            },
+            parent_inode: parent,
+            file_type: ftype,
+            mode: meta.map(|m| m.mode).unwrap_or(0),
+            uid: meta.map(|m| m.uid).unwrap_or(0),
+            gid: meta.map(|m| m.gid).unwrap_or(0),
+            size: None,
+            size_source: "none",
+            atime: meta.map(|m| m.atime),
+            mtime: meta.map(|m| m.mtime),
+            ctime: meta.map(|m| m.ctime),
+            crtime: meta.and_then(|m| m.crtime),
+            dtime: del
+                .filter(|d| d.dtime != 0)
+                .map(|d| Timestamp::new(d.dtime as i64, 0)),
+            generation: meta.map(|m| m.generation),
+            realloc,
+            journal_seq: hist_same.map(|h| h.sequence).or(name_seq),
+            map: None,
+            content: ContentState::None,
+            runs: Vec::new(),
+            sha256: None,
+            md5: None,
+            symlink_target: None,
+            evidence,
+            confidence: 0.0,
+            inline_data: None,
+        };
+        if !realloc {
+            rebuild_content(fs, alloc, journal, del, hist_same, opts, &mut cand);
+        } else if let Some(h) = hist.filter(|h| {
+            current
+                .as_ref()
+                .is_none_or(|c| c.generation != h.inode.generation)
+        }) {
+            // The old incarnation is known from the journal: its blocks may
+            // have been reused; check them.
+            cand.evidence.push(format!(
+                "earlier incarnation (generation {}) in journal transaction {}",
+                h.inode.generation, h.sequence
+            ));
+            cand.mode = h.inode.mode;
+            cand.file_type = h.inode.file_type();
+            cand.mtime = Some(h.inode.mtime);
+            rebuild_content(fs, alloc, journal, None, Some(h), opts, &mut cand);
+        }
+        cand.confidence = confidence(&cand);
+        rec.candidates.push(cand);
+    }
+    rec.names = names;
+    rec.candidates
+        .sort_by(|a, b| a.path.cmp(&b.path).then(a.inode.cmp(&b.inode)));
+}
+
+fn confidence(c: &DeletedCandidate) -> f32 {
+    let mut s: f32 = match c.map.as_ref().map(|m| m.source) {
+        Some("journal") => 0.95,
+        Some("inode-index") | Some("inode-extents") => 0.9,
+        Some("inode-blocks") => 0.7,
+        Some("stale-extents") => 0.4,
+        _ if c.inline_data.is_some() => 0.9,
+        _ => 0.5,
+    };
+    if c.kind == CandidateKind::Orphan {
+        s -= 0.1;
+    }
+    if c.realloc {
+        s -= 0.2;
+    }
+    if c.content == ContentState::Partial {
+        s -= 0.1;
+    }
+    s.clamp(0.05, 1.0)
+}
+
+fn rebuild_content(
+    fs: &Filesystem,
+    alloc: &AllocCache,
+    journal: Option<&Journal>,
+    del: Option<&Inode>,
+    hist: Option<&HistoricInode>,
+    opts: &Options,
+    c: &mut DeletedCandidate,
+) {
+    let base: Option<&Inode> = del.or(hist.map(|h| &h.inode));
+    let Some(base) = base else { return };
+    let empty_sha = |c: &mut DeletedCandidate| {
+        c.content = ContentState::Full;
+        hash(c, &[], opts);
+        c.inline_data = Some(Vec::new());
+    };
+    // Size: a journal copy is exact; a deleted inode's i_size is zeroed
+    // by the kernel, so a non-zero one (older kernels, orphans) is kept.
+    if let Some(h) = hist {
+        c.size = Some(h.inode.size);
+        c.size_source = "journal";
+    } else if base.size > 0 {
+        c.size = Some(base.size);
+        c.size_source = "inode";
+    }
+    let is_inline = base.has_flag(flags::INLINE_DATA)
+        || hist.is_some_and(|h| h.inode.has_flag(flags::INLINE_DATA));
+    if c.file_type == FileType::Symlink {
+        let src = hist.map(|h| &h.inode).unwrap_or(base);
+        if fs.is_fast_symlink(src) && src.size > 0 && src.size < 60 {
+            let t = &src.block[..src.size as usize];
+            if t.iter().any(|&b| b != 0) {
+                c.symlink_target = Some(crate::util::escape::json_name(t));
+                c.content = ContentState::Full;
+                c.inline_data = Some(t.to_vec());
+                hash(c, t, opts);
+            } else {
+                c.evidence
+                    .push("fast symlink target was zeroed at deletion".into());
+            }
+            return;
+        }
+    }
+    if is_inline {
+        let src = hist.map(|h| &h.inode).unwrap_or(base);
+        let size = c.size.unwrap_or(src.size);
+        if size == 0 && c.size.is_none() {
+            return;
+        }
+        let data = content::inline_content(fs, src, size);
+        c.size = Some(size);
+        if c.size_source == "none" {
+            c.size_source = "inode";
+        }
+        c.content = ContentState::Full;
+        c.evidence
+            .push(format!("{} bytes of inline data in the inode", data.len()));
+        if c.file_type == FileType::Symlink {
+            c.symlink_target = Some(crate::util::escape::json_name(&data));
+        }
+        hash(c, &data, opts);
+        c.inline_data = Some(data);
+        return;
+    }
+    if c.size == Some(0) && matches!(c.file_type, FileType::Regular) {
+        // A known-empty file is fully recovered by definition.
+        empty_sha(c);
+        return;
+    }
+    if c.file_type == FileType::Dir {
+        // Directory content is not "recovered" as a file; its map is kept.
+        c.map = content::best_map(fs, base, hist, journal);
+        return;
+    }
+    let Some(map) = content::best_map(fs, base, hist, journal) else {
+        c.evidence.push("no block map survives (depth-0 extents are zeroed at deletion and no journal copy was found)".into());
+        return;
+    };
+    let runs = content::check_runs(fs, alloc, &map);
+    c.content = content::verdict(&runs);
+    if c.size.is_none() {
+        c.size = content::size_from_map(fs, &runs);
+        c.size_source = "map-estimate";
+    }
+    c.evidence.push(format!(
+        "block map from {} ({} blocks, depth {})",
+        map.source,
+        map.blocks(),
+        map.depth
+    ));
+    for rc in &runs {
+        match rc.state {
+            content::RunState::Zero => c.evidence.push(format!(
+                "blocks {}+{} read as zeros: wiped (discard), not recovered",
+                rc.physical, rc.len
+            )),
+            content::RunState::Reallocated => c.evidence.push(format!(
+                "blocks {}+{} are allocated to another file now: possibly overwritten, not claimed",
+                rc.physical, rc.len
+            )),
+            content::RunState::Unreadable => c
+                .evidence
+                .push(format!("blocks {}+{} unreadable", rc.physical, rc.len)),
+            content::RunState::Free => {}
+        }
+    }
+    if matches!(c.content, ContentState::Full | ContentState::Partial) && opts.hash {
+        let size = c.size.unwrap_or(0);
+        let mut h = HashWriter::default();
+        if content::stream(fs, &runs, size, &mut h).is_ok() {
+            c.sha256 = Some(h.sha_hex());
+            c.md5 = Some(h.md5_hex());
+        }
+    }
+    if c.file_type == FileType::Symlink && c.content == ContentState::Full {
+        let mut t = Vec::new();
+        if content::stream(fs, &runs, c.size.unwrap_or(0).min(4096), &mut t).is_ok() {
+            c.symlink_target = Some(crate::util::escape::json_name(&t));
+        }
+    }
+    c.runs = runs;
+    c.map = Some(map);
+}
+
+fn hash(c: &mut DeletedCandidate, data: &[u8], opts: &Options) {
+    if opts.hash {
+        let mut h = HashWriter::default();
+        h.update(data);
+        c.sha256 = Some(h.sha_hex());
+        c.md5 = Some(h.md5_hex());
+    }
+}
+
+/// SHA-256 and MD5 in one pass.
+#[derive(Default)]
+pub struct HashWriter {
+    sha: Sha256,
+    md5: Md5,
+}
+
+impl HashWriter {
+    pub fn update(&mut self, b: &[u8]) {
+        self.sha.update(b);
+        self.md5.update(b);
+    }
+    pub fn sha_hex(&self) -> String {
+        crate::util::bytes::hex(&self.sha.clone().finalize())
+    }
+    pub fn md5_hex(&self) -> String {
+        crate::util::bytes::hex(&self.md5.clone().finalize())
+    }
+}
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.update(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
