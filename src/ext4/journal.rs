@@ -1220,7 +1220,7 @@ impl Journal {
                     ));
                 }
             }
-            if newest.map_or(true, |(nk, _, _)| key >= nk) {
+            if newest.is_none_or(|(nk, _, _)| key >= nk) {
                 newest = Some((key, m.seq, j));
             }
             if m.checksum_ok == Some(false) {

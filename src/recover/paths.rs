@@ -13,6 +13,9 @@ use md5::Md5;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
 
+/// (full path, name source, journal sequence, parent inode)
+type PathClue = (Vec<u8>, NameSource, Option<u32>, Option<u32>);
+
 /// Deepest chain of deleted parents followed for one path.
 const MAX_PATH_DEPTH: usize = 256;
 
@@ -176,7 +179,7 @@ pub fn build_candidates(
             evidence.push(format!("inode {ino} is allocated again to another file"));
         }
         // Name and path.
-        let mut paths: Vec<(Vec<u8>, NameSource, Option<u32>, Option<u32>)> = Vec::new();
+        let mut paths: Vec<PathClue> = Vec::new();
         let mut all_sources: Vec<NameSource> = Vec::new();
         for &i in &names_for {
             let n = &names[i];
