@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod docker;
 pub mod error;
 pub mod ext4;
 pub mod image;

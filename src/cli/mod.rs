@@ -1,6 +1,7 @@
 //! Layer 7: the command line. Thin: argument parsing, opening the evidence
 //! and printing. All analysis lives in the library layers.
 
+mod docker;
 mod fscmd;
 mod journal;
 mod output;
@@ -69,6 +70,14 @@ pub enum Command {
         /// blocks and the journal, and nameless orphans.
         #[arg(short = 'd', long)]
         deleted: bool,
+        /// List the merged view of this container (id, unique id prefix or
+        /// name) instead of the host filesystem; with --deleted, list its
+        /// whiteouts and opaque-hidden entries with their lower originals.
+        #[arg(long, value_name = "ID|NAME", conflicts_with = "inode")]
+        container: Option<String>,
+        /// With --container: name the layer (and images) providing each entry.
+        #[arg(long, requires = "container")]
+        layers: bool,
     },
     /// Every deleted-file candidate with its evidence (JSON Lines with --json).
     Deleted {
@@ -115,6 +124,85 @@ pub enum Command {
         #[command(flatten)]
         vol: VolumeOpts,
         /// JSON Lines: the journal superblock, then one object per transaction.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Docker roots found on the filesystem and how each was found.
+    Roots {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Docker containers (running at acquisition; --all for every one).
+    Containers {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        /// Every container, not only those running at acquisition.
+        #[arg(short, long)]
+        all: bool,
+        /// JSON Lines, one object per container.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Docker images: tags, kind (tagged/dangling/intermediate), layers.
+    Images {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Docker layers: chain/diff/cache ids, overlay marks, and integrity
+    /// against tar-split (files added, missing, altered).
+    Layers {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A container's logs (json-file incl. rotated/gzip, local driver).
+    Logs {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        #[arg(long, value_name = "ID|NAME")]
+        container: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a file of a container's merged view.
+    Cat {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        #[arg(long, value_name = "ID|NAME")]
+        container: String,
+        /// Path inside the container.
+        path: String,
+    },
+    /// Write a container's merged view as a tar (like docker export).
+    Export {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        #[arg(long, value_name = "ID|NAME")]
+        container: String,
+        /// Output tar file (never the image itself).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Layer, image(s) and container(s) of a host path or inode.
+    Whoowns {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        /// Absolute host path.
+        path: Option<String>,
+        #[arg(long, value_name = "N", conflicts_with = "path")]
+        inode: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Host and container findings with severity and evidence.
+    Findings {
+        #[command(flatten)]
+        vol: VolumeOpts,
         #[arg(long)]
         json: bool,
     },
@@ -176,7 +264,20 @@ fn run(cli: Cli) -> crate::Result<i32> {
             full_path,
             json,
             deleted,
+            container,
+            layers,
         } => {
+            if let Some(c) = container {
+                return docker::merged_ls(
+                    &vol,
+                    &c,
+                    path.as_deref(),
+                    recursive,
+                    layers,
+                    deleted,
+                    json,
+                );
+            }
             let fs = open_fs(&vol)?;
             if deleted {
                 let prefix = path.unwrap_or_else(|| "/".into());
@@ -214,6 +315,32 @@ fn run(cli: Cli) -> crate::Result<i32> {
             fscmd::icat(&fs.1, &target)
         }
         Command::Journal { vol, json } => journal::journal(&vol, json),
+        Command::Roots { vol, json } => docker::roots(&vol, json),
+        Command::Containers { vol, all, json } => docker::containers(&vol, all, json),
+        Command::Images { vol, json } => docker::images(&vol, json),
+        Command::Layers { vol, json } => docker::layers(&vol, json),
+        Command::Logs {
+            vol,
+            container,
+            json,
+        } => docker::logs(&vol, &container, json),
+        Command::Cat {
+            vol,
+            container,
+            path,
+        } => docker::cat(&vol, &container, &path),
+        Command::Export {
+            vol,
+            container,
+            output,
+        } => docker::export(&vol, &container, &output),
+        Command::Whoowns {
+            vol,
+            path,
+            inode,
+            json,
+        } => docker::whoowns(&vol, path.as_deref(), inode, json),
+        Command::Findings { vol, json } => docker::findings(&vol, json),
     }
 }
 
