@@ -359,8 +359,8 @@ fn ls_row(path: &[u8], e: &DirEntry, parent: u32, ino: Option<&Inode>) -> LsRow 
 }
 
 /// fls-style text line: `r/r 12:\tname`.
-fn ls_text(path: &[u8], e: &DirEntry, ino: Option<&Inode>) -> String {
-    let it = ino.map(|i| i.file_type().tsk_char()).unwrap_or('-');
+fn ls_text(path: &[u8], e: &DirEntry, itype: Option<FileType>) -> String {
+    let it = itype.map(|t| t.tsk_char()).unwrap_or('-');
     format!(
         "{}/{} {}:\t{}",
         e.dirent_type().tsk_char(),
@@ -393,16 +393,18 @@ pub fn ls(
         if err.is_some() {
             return;
         }
-        let ino = fs.inode(e.inode).ok();
         let shown: &[u8] = if full {
             path.strip_prefix(b"/").unwrap_or(path)
         } else {
             &e.name
         };
         let r = if as_json {
+            let ino = fs.inode(e.inode).ok();
             out.json(&ls_row(path, e, parent, ino.as_ref()))
         } else {
-            out.line(&ls_text(shown, e, ino.as_ref()))
+            // Text needs only the type from i_mode: no full decode.
+            let it = fs.inode_mode(e.inode).ok().map(FileType::from_mode);
+            out.line(&ls_text(shown, e, it))
         };
         if let Err(x) = r {
             err = Some(x);

@@ -316,6 +316,16 @@ impl Filesystem {
         Ok(blk[off..off + isz].to_vec())
     }
 
+    /// Just `i_mode` of inode `ino` (no decode, no checksum): the fast path
+    /// for listings that only need the file type.
+    pub fn inode_mode(&self, ino: u32) -> Result<u16> {
+        let pos = self.inode_position(ino)?;
+        let bs = self.block_size();
+        let blk = self.read_block_cached(pos / bs)?;
+        let off = (pos % bs) as usize;
+        Ok(crate::util::bytes::le16(&blk, off))
+    }
+
     /// Decode inode `ino`, whatever its allocation state.
     pub fn inode(&self, ino: u32) -> Result<Inode> {
         let raw = self.inode_raw(ino)?;

@@ -5,6 +5,10 @@
 /// Escape for the terminal: printable UTF-8 is kept; control characters,
 /// DEL, C1 controls and invalid bytes become `\xNN`; a backslash is doubled.
 pub fn escape_bytes(b: &[u8]) -> String {
+    if b.iter().all(|&c| (0x20..0x7f).contains(&c) && c != b'\\') {
+        // Printable ASCII: nothing to escape (the common case).
+        return String::from_utf8_lossy(b).into_owned();
+    }
     let mut out = String::with_capacity(b.len());
     for chunk in b.utf8_chunks() {
         for ch in chunk.valid().chars() {
