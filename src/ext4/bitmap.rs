@@ -61,26 +61,7 @@ impl Filesystem {
                 checksum_ok: None,
             });
         }
-        let blk = self.read_block_cached(gd.block_bitmap)?;
-        let bits = blk[..nbytes.min(blk.len())].to_vec();
-        let checksum_ok = if self.sb.metadata_csum() {
-            let c = crc32c_update(self.sb.csum_seed(), &bits);
-            let want = if self.sb.desc_size() >= 64 {
-                c
-            } else {
-                c & 0xFFFF
-            };
-            Some(want == gd.block_bitmap_csum)
-        } else {
-            None
-        };
-        Ok(Bitmap {
-            group: g,
-            bits,
-            len,
-            uninit: false,
-            checksum_ok,
-        })
+        self.read_bitmap(g, gd.block_bitmap, nbytes, len, gd.block_bitmap_csum)
     }
 
     /// The inode bitmap of group `g`.
@@ -97,23 +78,34 @@ impl Filesystem {
                 checksum_ok: None,
             });
         }
-        let blk = self.read_block_cached(gd.inode_bitmap)?;
+        self.read_bitmap(g, gd.inode_bitmap, nbytes, ipg, gd.inode_bitmap_csum)
+    }
+
+    /// Read a bitmap block and check it: crc32c(fs seed, the bitmap's
+    /// bytes), 16 bits with 32-byte descriptors, 32 with 64-byte ones.
+    fn read_bitmap(
+        &self,
+        g: u64,
+        blk: u64,
+        nbytes: usize,
+        len: u64,
+        stored: u32,
+    ) -> Result<Bitmap> {
+        let blk = self.read_block_cached(blk)?;
         let bits = blk[..nbytes.min(blk.len())].to_vec();
-        let checksum_ok = if self.sb.metadata_csum() {
+        let checksum_ok = self.sb.metadata_csum().then(|| {
             let c = crc32c_update(self.sb.csum_seed(), &bits);
             let want = if self.sb.desc_size() >= 64 {
                 c
             } else {
                 c & 0xFFFF
             };
-            Some(want == gd.inode_bitmap_csum)
-        } else {
-            None
-        };
+            want == stored
+        });
         Ok(Bitmap {
             group: g,
             bits,
-            len: ipg,
+            len,
             uninit: false,
             checksum_ok,
         })
