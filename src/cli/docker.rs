@@ -70,9 +70,24 @@ pub fn containers(vol: &VolumeOpts, all: bool, as_json: bool) -> Result<i32> {
     if !as_json {
         out.line("CONTAINER ID  NAME                 IMAGE                STATUS      EXIT  PID     CREATED                         MOUNT ID      FLAGS")?;
     }
-    for c in host.containers.iter().filter(|c| all || c.running) {
+    // With --all, containers removed by `docker rm` follow the live ones.
+    let removed = if all {
+        let rec = crate::recover::analyse(&fs, &crate::recover::Options::default());
+        crate::docker::removed::find_removed(&fs, &host, &rec)
+    } else {
+        Vec::new()
+    };
+    let live = host.containers.iter().filter(|c| all || c.running);
+    let rows = live
+        .map(|c| (c, None))
+        .chain(removed.iter().map(|r| (&r.container, Some(&r.files))));
+    for (c, files) in rows {
         if as_json {
-            out.json(c)?;
+            let mut v = serde_json::to_value(c).unwrap_or_default();
+            if let (Some(f), serde_json::Value::Object(m)) = (files, &mut v) {
+                m.insert("recovered_files".into(), json!(f));
+            }
+            out.json(&v)?;
             continue;
         }
         let mut flags = Vec::new();

@@ -43,10 +43,29 @@ fn run_recovery(fs: &Filesystem) -> Recovery {
 /// `whiteout deleted IMAGE [--json]`
 pub fn deleted(fs: &Filesystem, as_json: bool) -> Result<i32> {
     let r = run_recovery(fs);
+    let classes = classify(fs, &r);
     let mut out = Out::new();
-    for c in &r.candidates {
+    for (c, k) in r.candidates.iter().zip(&classes) {
         if as_json {
-            out.json(&candidate_json(c))?;
+            let mut row = candidate_json(c);
+            if let Value::Object(m) = &mut row {
+                m.insert("kind".into(), json!(k.kind));
+                m.insert("host_path".into(), json!(json_name(&k.host_path)));
+                m.insert("path".into(), json!(json_name(&k.path)));
+                m.remove("path_hex");
+                if !is_utf8(&k.path) {
+                    m.insert("path_hex".into(), json!(hex(&k.path)));
+                }
+                for (key, v) in [("container", &k.container), ("layer", &k.layer)] {
+                    if let Some(v) = v {
+                        m.insert(key.into(), json!(v));
+                    }
+                }
+                if k.container.is_some() {
+                    m.insert("container_removed".into(), json!(k.container_removed));
+                }
+            }
+            out.json(&row)?;
         } else {
             out.line(&text_row(c, true))?;
         }
@@ -65,6 +84,17 @@ pub fn deleted(fs: &Filesystem, as_json: bool) -> Result<i32> {
         );
     }
     Ok(0)
+}
+
+/// Classify candidates by container when a Docker root exists.
+fn classify(fs: &Filesystem, r: &Recovery) -> Vec<crate::docker::classify::Classification> {
+    use crate::docker::{classify, removed, DockerHost};
+    let host = DockerHost::load(fs);
+    if host.roots.is_empty() {
+        return r.candidates.iter().map(classify::plain).collect();
+    }
+    let gone = removed::find_removed(fs, &host, r);
+    classify::classify_deleted(&host, &gone, &r.candidates)
 }
 
 fn count(r: &Recovery, s: ContentState) -> usize {

@@ -7,6 +7,8 @@
 //! - [`containers`]: `config.v2.json` + `hostconfig.json`, layerdb mounts;
 //! - [`logs`]: json-file (rotated, gzip) and local-driver logs;
 //! - [`overlay`]: the layer stack of a container and its merged view;
+//! - [`removed`]: containers removed by `docker rm`, from deleted evidence;
+//! - [`classify`]: `deleted` candidates by container and layer;
 //! - [`findings`]: host and container findings with severity and evidence;
 //! - [`tar`]: a deterministic tar writer for `export`.
 //!
@@ -15,6 +17,7 @@
 //! to partial results with warnings naming what was skipped.
 
 pub mod base64;
+pub mod classify;
 pub mod containers;
 pub mod export;
 pub mod findings;
@@ -23,6 +26,7 @@ pub mod images;
 pub mod logs;
 pub mod overlay;
 pub mod owner;
+pub mod removed;
 pub mod roots;
 pub mod tar;
 pub mod tarsplit;

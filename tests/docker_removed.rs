@@ -1,0 +1,180 @@
+//! Removed containers (`docker rm`) and `deleted` classification by
+//! container, against the real docker-host fixture. Expected values come
+//! from the ground truth (removed.json, whiteouts.json), never hard-coded.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use whiteout::docker::removed::find_removed;
+use whiteout::docker::DockerHost;
+use whiteout::ext4::Filesystem;
+
+fn truth(file: &str) -> Value {
+    let p = testdata().join("docker").join("docker-host").join(file);
+    serde_json::from_slice(&read_data(&p)).unwrap()
+}
+
+#[test]
+fn gone_is_rebuilt_from_deleted_evidence() {
+    let gone = truth("removed.json");
+    let fs = Filesystem::open(image("docker", "docker-host")).unwrap();
+    let host = DockerHost::load(&fs);
+    let id = gone["id"].as_str().unwrap();
+    assert!(
+        host.containers.iter().all(|c| c.id != id),
+        "gone must not be live"
+    );
+    let rec = whiteout::recover::analyse(&fs, &whiteout::recover::Options::default());
+    let removed = find_removed(&fs, &host, &rec);
+    let r = removed
+        .iter()
+        .find(|r| r.container.id == id)
+        .unwrap_or_else(|| panic!("removed container {id} not found"));
+    let c = &r.container;
+    assert!(c.removed);
+    assert!(!c.evidence.is_empty());
+    assert_eq!(c.name.as_deref(), gone["name"].as_str());
+    assert_eq!(c.mount_id.as_deref(), gone["mount_id"].as_str());
+    assert_eq!(c.init_id.as_deref(), gone["init_id"].as_str());
+    assert_eq!(
+        c.parent_chain_id.as_deref(),
+        gone["parent_chain_id"].as_str()
+    );
+    assert_eq!(c.image.as_deref(), gone["image"].as_str());
+    assert_eq!(c.image_id.as_deref(), gone["image_id"].as_str());
+    assert_eq!(c.created.as_deref(), gone["created"].as_str());
+    assert_eq!(c.started_at.as_deref(), gone["started_at"].as_str());
+    assert_eq!(c.finished_at.as_deref(), gone["finished_at"].as_str());
+    assert_eq!(c.exit_code, gone["exit_code"].as_i64());
+    // Every r/w layer file of the ground truth is recovered, same content.
+    let mut matched = 0;
+    for f in gone["files"].as_array().unwrap() {
+        let path = f["path"].as_str().unwrap();
+        let rf = r
+            .files
+            .iter()
+            .find(|x| x.area == "rw-layer" && x.path.as_deref() == Some(path))
+            .unwrap_or_else(|| panic!("{path} not among recovered files"));
+        assert_eq!(rf.sha256.as_deref(), f["sha256"].as_str(), "{path}");
+        matched += 1;
+    }
+    assert!(matched >= 1);
+    // Live containers are never reported as removed.
+    for rc in &removed {
+        assert!(host.containers.iter().all(|c| c.id != rc.container.id));
+    }
+}
+
+#[test]
+fn containers_all_lists_removed() {
+    let gone = truth("removed.json");
+    let img = raw_copy("docker", "docker-host");
+    let (code, out, err) = run(&["containers", img.to_str().unwrap(), "--all", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let g = rows
+        .iter()
+        .find(|r| r["id"] == gone["id"])
+        .expect("gone listed");
+    assert_eq!(g["removed"], true);
+    assert_eq!(g["mount_id"], gone["mount_id"]);
+    assert!(g["recovered_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["sha256"] == gone["files"][0]["sha256"]));
+    // Removed ones come after the live ones.
+    let first_removed = rows.iter().position(|r| r["removed"] == true).unwrap();
+    assert!(rows[first_removed..].iter().all(|r| r["removed"] == true));
+    let (code, text, _) = run(&["containers", img.to_str().unwrap(), "--all"]);
+    assert_eq!(code, 0);
+    let text = String::from_utf8(text).unwrap();
+    assert!(text
+        .lines()
+        .any(|l| l.starts_with(&gone["id"].as_str().unwrap()[..12]) && l.contains("REMOVED")));
+}
+
+#[test]
+fn deleted_is_classified_by_container() {
+    let wj = truth("whiteouts.json");
+    let web_id = wj["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "web")
+        .unwrap()["id"]
+        .clone();
+    let web_mount = wj["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "web")
+        .unwrap()["mount_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let gone = truth("removed.json");
+    let img = raw_copy("docker", "docker-host");
+    let (code, out, err) = run(&["deleted", img.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!rows.is_empty());
+    for r in &rows {
+        let k = r["kind"].as_str().unwrap();
+        assert!(
+            ["rw-deleted", "image-deleted", "host-deleted", "orphan"].contains(&k),
+            "{k}"
+        );
+        assert!(r["host_path"].is_string());
+    }
+    for d in wj["intended"]["containers"]["web"]["rw_deleted"]
+        .as_array()
+        .unwrap()
+    {
+        let path = d["path"].as_str().unwrap();
+        let host_path = format!("/var/lib/docker/overlay2/{web_mount}/diff{path}");
+        let r = rows
+            .iter()
+            .find(|r| r["inode"] == d["ino"] && r["host_path"] == host_path.as_str())
+            .unwrap_or_else(|| panic!("web's deleted {path} not listed"));
+        assert_eq!(r["kind"], "rw-deleted");
+        assert_eq!(r["container"], web_id);
+        assert_eq!(r["path"], path);
+        assert_eq!(r["sha256"], d["sha256"]);
+    }
+    // gone's files: rw-deleted of the removed container.
+    for f in gone["files"].as_array().unwrap() {
+        let r = rows
+            .iter()
+            .find(|r| r["inode"] == f["ino"] && r["path"] == f["path"])
+            .unwrap_or_else(|| panic!("gone's {} not listed", f["path"]));
+        assert_eq!(r["kind"], "rw-deleted");
+        assert_eq!(r["container"], gone["id"]);
+        assert_eq!(r["container_removed"], true);
+    }
+}
+
+#[test]
+fn no_removed_containers_where_none_were_removed() {
+    for name in ["docker-dataroot", "docker-userns"] {
+        let m = manifest("docker", name);
+        let expected = m["whiteouts"]["removed_containers"]
+            .as_array()
+            .unwrap()
+            .len();
+        let fs = Filesystem::open(image("docker", name)).unwrap();
+        let host = DockerHost::load(&fs);
+        let rec = whiteout::recover::analyse(&fs, &whiteout::recover::Options::default());
+        let removed = find_removed(&fs, &host, &rec);
+        assert_eq!(removed.len(), expected, "{name}");
+    }
+}
