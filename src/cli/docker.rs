@@ -521,9 +521,7 @@ pub fn export(vol: &VolumeOpts, container: &str, out_path: &Path) -> Result<i32>
     let (fs, host) = load(vol)?;
     let c = host.find_container(container)?;
     let view = view_of(&fs, &host, c);
-    let f = std::fs::File::create(out_path)
-        .map_err(|e| Error::io(format!("creating {}", out_path.display()), e))?;
-    let w = std::io::BufWriter::with_capacity(1 << 20, f);
+    let w = crate::report::extract::create_output_file(out_path, &[&vol.image])?;
     let (_, stats) = export_tar(&view, w)?;
     eprintln!(
         "exported container {} ({}): {} entries, {} files, {} bytes to {}",

@@ -229,6 +229,52 @@ impl SafeDir {
     }
 }
 
+/// Create (or truncate) a single output file chosen by the user, such as an
+/// export tar. Refuses a symlink, the evidence itself, and the directory
+/// that holds the evidence.
+pub fn create_output_file(path: &Path, evidence: &[&Path]) -> Result<std::io::BufWriter<fs::File>> {
+    if let Ok(m) = fs::symlink_metadata(path) {
+        if m.file_type().is_symlink() {
+            return Err(Error::usage(format!(
+                "{} is a symlink; refusing to write through it",
+                path.display()
+            )));
+        }
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let pdir = fs::canonicalize(&parent)
+        .map_err(|e| Error::usage(format!("cannot write to {}: {e}", parent.display())))?;
+    for ev in evidence {
+        let Ok(evc) = fs::canonicalize(ev) else {
+            continue;
+        };
+        if fs::canonicalize(path).ok().as_ref() == Some(&evc) {
+            return Err(Error::usage(format!(
+                "refusing to overwrite the evidence image {}",
+                ev.display()
+            )));
+        }
+        if evc.parent() == Some(pdir.as_path()) {
+            return Err(Error::usage(format!(
+                "{} is beside the evidence; write the output elsewhere (nothing is written beside the evidence)",
+                path.display()
+            )));
+        }
+    }
+    let f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o644)
+        .custom_flags(O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+    Ok(std::io::BufWriter::with_capacity(1 << 20, f))
+}
+
 /// Linux `O_NOFOLLOW` (asm-generic fcntl.h).
 const O_NOFOLLOW: i32 = 0o400000;
 
