@@ -90,3 +90,120 @@ E2FSPROGS_FAKE_TIME=1451703845 mkfs.ext4 -q -F -T default -L dockeraufs -U d0c4e
     -E hash_seed=d0c4e500-0000-4000-8000-00000000d0a2 -d "$tmp" "$out/docker-aufs.img" 16M
 gzip -9nf "$out/docker-aufs.img"
 echo "wrote $out/docker-aufs.img.gz"
+
+# ---------------------------------------------------------------------------
+# SYNTHETIC Docker 29 containerd image store (Debian's dockerd is 20.10): a
+# Docker root whose container says Driver "overlayfs", with the system
+# containerd's BoltDB files written page by page by scripts/boltwrite.py
+# (bbolt's exact format), overlayfs snapshots with 0/0 whiteouts and an
+# opaque dir, and content-store blobs (index, manifest, config). Output:
+#   testdata/docker-synthetic/docker-containerd.img.gz + docker-containerd.json
+tmp2=$(mktemp -d)
+trap 'rm -rf "$tmp" "$tmp2"' EXIT
+python3 - "$tmp2" "$out/docker-containerd.json" <<'PY'
+import hashlib, json, os, sys
+sys.path.insert(0, os.path.join(os.getcwd(), "scripts"))
+import boltwrite as bw
+root, manifest_out = sys.argv[1], sys.argv[2]
+D = os.path.join(root, "var/lib/docker")
+C = os.path.join(root, "var/lib/containerd")
+def w(base, path, data, mode=0o644):
+    p = os.path.join(base, path)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+    os.chmod(p, mode)
+def mk(base, path, mode=0o755):
+    p = os.path.join(base, path); os.makedirs(p, exist_ok=True); os.chmod(p, mode); return p
+sha = lambda b: "sha256:" + hashlib.sha256(b).hexdigest()
+S = "io.containerd.snapshotter.v1.overlayfs/snapshots"
+# Layer 1 (snapshot 1), layer 2 (snapshot 2), init (3), container (4).
+mk(C, f"{S}/1/fs/etc"); w(C, f"{S}/1/fs/etc/passwd", "root:x:0:0::/root:/bin/sh\n")
+w(C, f"{S}/1/fs/etc/secret.conf", "SYNTH-CTRD-SECRET\n")
+mk(C, f"{S}/1/fs/opt/old"); w(C, f"{S}/1/fs/opt/old/a.txt", "old a\n"); w(C, f"{S}/1/fs/opt/old/b.txt", "old b\n")
+mk(C, f"{S}/1/fs/bin"); w(C, f"{S}/1/fs/bin/sh", "#!synthetic shell\n", 0o755)
+mk(C, f"{S}/2/fs/etc"); os.mknod(os.path.join(C, f"{S}/2/fs/etc/secret.conf"), 0o20000, os.makedev(0, 0))
+opq = mk(C, f"{S}/2/fs/opt/old"); os.setxattr(opq, "trusted.overlay.opaque", b"y")
+w(C, f"{S}/2/fs/opt/old/c.txt", "new c\n")
+mk(C, f"{S}/3/fs/etc"); w(C, f"{S}/3/fs/etc/hostname", "", 0o755); w(C, f"{S}/3/fs/.dockerenv", "", 0o755)
+mk(C, f"{S}/4/fs/etc"); os.mknod(os.path.join(C, f"{S}/4/fs/etc/passwd"), 0o20000, os.makedev(0, 0))
+mk(C, f"{S}/4/fs/root", 0o700); w(C, f"{S}/4/fs/root/loot.txt", "SYNTH-CTRD-LOOT\n")
+for n in (1, 2, 3, 4):
+    mk(C, f"{S}/{n}/work")
+# Content store: config, manifest, index.
+l1, l2 = b"layer-one-tar", b"layer-two-tar"
+d1, d2 = sha(l1), sha(l2)
+c1 = d1
+c2 = sha(f"{c1} {d2}".encode())
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "created": "2025-11-02T03:04:05Z",
+    "config": {"Env": ["PATH=/bin"], "Cmd": ["/bin/sh"], "WorkingDir": "/"},
+    "history": [{"created": "2025-11-02T03:04:05Z", "created_by": "ADD rootfs"},
+                {"created": "2025-11-02T03:04:06Z", "created_by": "RUN rm /etc/secret.conf && rm -rf /opt/old && mkdir /opt/old"}],
+    "rootfs": {"type": "layers", "diff_ids": [d1, d2]}}, separators=(",", ":")).encode()
+man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha(cfg), "size": len(cfg)},
+    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d1, "size": len(l1)},
+               {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d2, "size": len(l2)}]},
+    separators=(",", ":")).encode()
+idx = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+    "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha(man), "size": len(man),
+                   "platform": {"architecture": "amd64", "os": "linux"}}]}, separators=(",", ":")).encode()
+B = "io.containerd.content.v1.content/blobs/sha256"
+for b in (cfg, man, idx):
+    w(C, f"{B}/{sha(b)[7:]}", b, 0o444)
+IMG = sha(idx)
+CID = "e5" * 32
+T0 = 1762052645  # 2025-11-02T03:04:05Z
+ts = lambda d: {b"createdat": bw.go_time(T0 + d), b"updatedat": bw.go_time(T0 + d)}
+keys = [(c1, None, 1, 3), (c2, c1, 2, 3), (f"{CID}-init", c2, 3, 3), (CID, f"{CID}-init", 4, 2)]
+meta_snaps, back_snaps = {}, {}
+for key, parent, n, kind in keys:
+    m = {b"name": f"moby/{n}/{key}".encode(), b"children": {}, b"labels": {}, **ts(n)}
+    if parent:
+        m[b"parent"] = parent.encode()
+    meta_snaps[key.encode()] = m
+    b = {b"id": bw.uvarint(n), b"kind": bytes([kind]), b"inodes": bw.varint(4), b"size": bw.varint(0), b"labels": {}, **ts(n)}
+    if parent:
+        pn = [x for x in keys if x[0] == parent][0][2]
+        b[b"parent"] = f"moby/{pn}/{parent}".encode()
+    back_snaps[f"moby/{n}/{key}".encode()] = b
+# A snapshot of another namespace, ignored.
+back_snaps[b"default/9/sha256:" + b"0" * 64] = {b"id": bw.uvarint(9), b"kind": bytes([3])}
+meta = {b"v1": {b"version": bw.uvarint(3), b"moby": {
+    b"images": {b"synth/app:29": {b"target": {b"digest": IMG.encode(), b"mediatype": b"application/vnd.oci.image.index.v1+json",
+                                               b"size": bw.varint(len(idx))}, b"labels": {}, **ts(0)}},
+    b"containers": {CID.encode(): {b"image": b"synth/app:29", b"snapshotter": b"overlayfs", b"snapshotKey": CID.encode(),
+                                   b"runtime": {b"name": b"io.containerd.runc.v2"}, b"labels": {b"com.docker/engine.bundle.path": f"/var/run/docker/containerd/{CID}".encode()}, **ts(10)}},
+    b"snapshots": {b"overlayfs": meta_snaps},
+    b"content": {b"blob": {sha(x).encode(): {b"size": bw.varint(len(x)), **ts(0)} for x in (cfg, man, idx)}},
+}}}
+os.makedirs(os.path.join(C, "io.containerd.metadata.v1.bolt"))
+bw.write(meta, os.path.join(C, "io.containerd.metadata.v1.bolt/meta.db"))
+bw.write({b"v1": {b"snapshots": back_snaps, b"parents": {}}}, os.path.join(C, "io.containerd.snapshotter.v1.overlayfs/metadata.db"))
+# The Docker root: containers/, volumes/, network/ (no image/, no layerdb).
+mk(D, "volumes"); mk(D, "network/files"); mk(D, "buildkit")
+state = {"Running": True, "Paused": False, "Restarting": False, "OOMKilled": False, "Dead": False, "Pid": 4242,
+         "ExitCode": 0, "Error": "", "StartedAt": "2025-11-02T03:05:00Z", "FinishedAt": "0001-01-01T00:00:00Z"}
+w(D, f"containers/{CID}/config.v2.json", json.dumps({"ID": CID, "Name": "/web29", "Created": "2025-11-02T03:04:55Z",
+    "Path": "/bin/sh", "Args": [], "Config": {"Image": "synth/app:29", "Env": ["PATH=/bin"], "Cmd": ["/bin/sh"]},
+    "Image": IMG, "State": state, "Driver": "overlayfs", "LogPath": "", "MountPoints": {}}))
+w(D, f"containers/{CID}/hostconfig.json", json.dumps({"Binds": None, "Privileged": False, "NetworkMode": "bridge",
+    "LogConfig": {"Type": "json-file"}}))
+json.dump({
+    "name": "docker-containerd", "synthetic": True,
+    "note": "SYNTHETIC: a Docker 29 containerd image store (driver overlayfs) written as plain files; the BoltDB files are written page by page by scripts/boltwrite.py; packed with mkfs.ext4 -d",
+    "docker_root": "/var/lib/docker", "containerd_root": "/var/lib/containerd", "storage_driver": "overlayfs",
+    "containers": [{"id": CID, "name": "web29", "image": "synth/app:29", "image_id": IMG, "running": True, "pid": 4242,
+                    "snapshot_key": CID, "init": f"{CID}-init", "parent_chain_id": c2,
+                    "layer_dirs": [f"/var/lib/containerd/{S}/{n}/fs" for n in (4, 3, 2, 1)]}],
+    "images": [{"id": IMG, "tags": ["synth/app:29"], "config_digest": sha(cfg), "manifest_digest": sha(man),
+                "layers": [{"diff_id": d1, "chain_id": c1, "snapshot": 1}, {"diff_id": d2, "chain_id": c2, "snapshot": 2}]}],
+    "merged": {"visible": ["/.dockerenv", "/bin", "/bin/sh", "/etc", "/etc/hostname", "/opt", "/opt/old", "/opt/old/c.txt", "/root", "/root/loot.txt"],
+               "deleted": {"/etc/passwd": "whiteout", "/etc/secret.conf": "whiteout", "/opt/old/a.txt": "opaque", "/opt/old/b.txt": "opaque"}},
+}, open(manifest_out, "w"), indent=2)
+PY
+rm -f "$out/docker-containerd.img"
+E2FSPROGS_FAKE_TIME=1762052645 mkfs.ext4 -q -F -T default -L dockerctrd -U d0c4e500-0000-4000-8000-00000000c7d1 \
+    -E hash_seed=d0c4e500-0000-4000-8000-00000000c7d2 -I 256 -d "$tmp2" "$out/docker-containerd.img" 16M
+gzip -9nf "$out/docker-containerd.img"
+echo "wrote $out/docker-containerd.img.gz"

@@ -421,6 +421,41 @@ fn load_mount(fs: &Filesystem, root: &DockerRoot, c: &mut Container, layers: &[L
             break;
         }
     }
+    if c.driver.as_deref() == Some("overlayfs") {
+        if let Some(ct) = &root.containerd {
+            let rec = ct.containers.iter().find(|x| x.id == c.id);
+            let key = rec
+                .and_then(|r| r.snapshot_key.clone())
+                .unwrap_or_else(|| c.id.clone());
+            let mut w = Vec::new();
+            let chain = ct.chain(&key, &mut w);
+            c.mount_id = Some(key.clone());
+            c.init_id = chain
+                .iter()
+                .find(|s| s.key.ends_with("-init"))
+                .map(|s| s.key.clone());
+            c.parent_chain_id = chain
+                .iter()
+                .find(|s| s.key.starts_with("sha256:"))
+                .map(|s| s.key.clone());
+            let path = ct.meta_db.clone().or_else(|| ct.snap_db.clone());
+            if let Some(path) = path {
+                c.evidence.push(Evidence {
+                    kind: "containerd-snapshot".into(),
+                    path,
+                    inode: None,
+                    note: Some(format!(
+                        "snapshot {key}{}",
+                        if rec.is_some() {
+                            ", container record in meta.db"
+                        } else {
+                            ""
+                        }
+                    )),
+                });
+            }
+        }
+    }
     let stack = build_stack(fs, root, c, layers);
     c.layers = stack.layers;
     c.layers_source = Some(stack.source);
@@ -616,6 +651,20 @@ pub fn build_stack(
             }
             st.source = "overlay lower-id".into();
         }
+        "overlayfs" => match &root.containerd {
+            Some(ct) => {
+                let s = ct.stack(&mount_id, layers);
+                st.layers = s.layers;
+                st.source = s.source;
+                st.warnings.extend(s.warnings);
+            }
+            None => {
+                st.source = "containerd store not found".into();
+                st.warnings.push(
+                    "driver overlayfs but no containerd store (meta.db / metadata.db) found".into(),
+                );
+            }
+        },
         other => {
             st.source = format!("unsupported driver {other}");
             st.warnings

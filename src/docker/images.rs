@@ -236,6 +236,11 @@ pub fn load_store(fs: &Filesystem, root: &DockerRoot, warnings: &mut Vec<String>
     for driver in &root.drivers {
         load_driver(fs, root, driver, &mut store, warnings);
     }
+    if let Some(ct) = &root.containerd {
+        let (i, l) = ct.images_and_layers(fs, &root.path, warnings);
+        store.images.extend(i);
+        store.layers.extend(l);
+    }
     store
 }
 

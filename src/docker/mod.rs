@@ -17,7 +17,9 @@
 //! to partial results with warnings naming what was skipped.
 
 pub mod base64;
+pub mod bolt;
 pub mod classify;
+pub mod containerd;
 pub mod containers;
 pub mod export;
 pub mod findings;

@@ -23,6 +23,23 @@ pub struct DockerRoot {
     pub userns: Option<String>,
     /// Has `containers/` (a daemon ran here).
     pub has_containers: bool,
+    /// Host path of the containerd image store used by this root
+    /// (`<root>/containerd/daemon` or `/var/lib/containerd`), if any.
+    #[serde(serialize_with = "ser_opt_path")]
+    pub containerd_store: Option<Vec<u8>>,
+    /// That store, loaded (images, containers, snapshot chains).
+    #[serde(skip)]
+    pub containerd: Option<Box<super::containerd::Store>>,
+}
+
+fn ser_opt_path<S: serde::Serializer>(
+    v: &Option<Vec<u8>>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match v {
+        Some(p) => fsutil::ser_path(p, s),
+        None => s.serialize_none(),
+    }
 }
 
 /// Daemon configuration found in one file.
@@ -278,6 +295,8 @@ fn looks_like_root(fs: &Filesystem, ino: u32) -> bool {
             || has(b"zfs")
             || has(b"devicemapper"))
         || (has(b"containers") && (has(b"overlay2") || has(b"aufs") || has(b"containerd")))
+        // Docker 29 with the system containerd's image store: no image/.
+        || (has(b"containers") && has(b"volumes") && has(b"network"))
 }
 
 /// Find every Docker root: default, configured, userns sub-roots, snap,
@@ -335,6 +354,8 @@ pub fn find_roots(fs: &Filesystem, warnings: &mut Vec<String>) -> Vec<DockerRoot
             drivers: Vec::new(),
             userns,
             has_containers: false,
+            containerd_store: None,
+            containerd: None,
         });
     };
     for (path, how) in &cands {
@@ -432,6 +453,50 @@ pub fn find_roots(fs: &Filesystem, warnings: &mut Vec<String>) -> Vec<DockerRoot
             d.sort();
             r.drivers = d;
         }
+        // The containerd image store: only when a container of this root
+        // uses the overlayfs snapshotter, or the store is the root's own.
+        for (base, ino) in super::containerd::candidates(fs, &r.path, r.inode) {
+            let own = base.starts_with(&r.path);
+            if !own && !uses_overlayfs(fs, r.inode) {
+                continue;
+            }
+            if let Some(st) = super::containerd::load(fs, &base, ino) {
+                for w in &st.warnings {
+                    warnings.push(w.clone());
+                }
+                r.how.push(format!(
+                    "containerd image store at {} (driver overlayfs)",
+                    escape_bytes(&base)
+                ));
+                if !r.drivers.iter().any(|d| d == "overlayfs") {
+                    r.drivers.push("overlayfs".into());
+                }
+                r.containerd_store = Some(base);
+                r.containerd = Some(Box::new(st));
+                break;
+            }
+        }
     }
     roots
+}
+
+/// Does any container of the root say `Driver: "overlayfs"`?
+fn uses_overlayfs(fs: &Filesystem, root_ino: u32) -> bool {
+    let Some(c) = fsutil::child(fs, root_ino, b"containers") else {
+        return false;
+    };
+    fsutil::list_dir(fs, c.inode)
+        .into_iter()
+        .take(10_000)
+        .any(|e| {
+            fsutil::read_child(fs, e.inode, b"config.v2.json", MAX_JSON)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .and_then(|v| {
+                    v.get("Driver")
+                        .and_then(|d| d.as_str())
+                        .map(|d| d == "overlayfs")
+                })
+                .unwrap_or(false)
+        })
 }
