@@ -889,3 +889,54 @@ fn synthetic_aufs_root_merges_with_wh_marks() {
         .collect();
     assert_eq!(deleted, want);
 }
+
+#[test]
+fn real_containerd_meta_db_corroborates_running() {
+    // dockerd 20.10's own containerd keeps a BoltDB meta.db with a
+    // container record per live task (namespace moby): read page by page.
+    let (fs, m) = open("docker-host");
+    let host = DockerHost::load(&fs);
+    let r = &host.roots[0];
+    let ct = r.containerd.as_ref().expect("containerd store of the root");
+    assert!(ct.warnings.is_empty(), "{:?}", ct.warnings);
+    assert!(ct.snapshots.is_empty() && ct.images.is_empty());
+    let running: BTreeSet<String> = m["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["running"] == true)
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    let recs: BTreeSet<String> = ct.containers.iter().map(|c| c.id.clone()).collect();
+    assert_eq!(recs, running);
+    for c in &host.containers {
+        let has = c
+            .running_corroboration
+            .iter()
+            .any(|n| n.contains("containerd container record"));
+        assert_eq!(has, running.contains(&c.id), "{}", c.id);
+    }
+    let raw = whiteout::docker::fsutil::read_host_file(
+        &fs,
+        b"/var/lib/docker/containerd/daemon/io.containerd.metadata.v1.bolt/meta.db",
+        1 << 30,
+    )
+    .unwrap()
+    .1;
+    let db = whiteout::docker::bolt::parse(&raw).unwrap();
+    assert!(db.warnings.is_empty(), "{:?}", db.warnings);
+    let rec = db
+        .root
+        .path(&[b"v1", b"moby", b"containers"])
+        .unwrap()
+        .buckets
+        .values()
+        .next()
+        .unwrap();
+    // The OCI spec is larger than a page: read through overflow pages.
+    assert!(rec.get(b"spec").unwrap().len() > 4096);
+    assert_eq!(
+        rec.path(&[b"runtime"]).unwrap().text(b"name").as_deref(),
+        Some("io.containerd.runc.v2")
+    );
+}

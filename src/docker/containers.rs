@@ -689,6 +689,20 @@ pub fn build_stack(
 /// and `work/work` leftovers, and upper-dir times after `StartedAt`.
 fn corroborate_running(fs: &Filesystem, root: &DockerRoot, c: &mut Container) {
     let mut notes = Vec::new();
+    // dockerd creates the containerd container when it starts one and
+    // deletes it when the task exits: a record means a live task.
+    if let Some(ct) = &root.containerd {
+        if let Some(rec) = ct.containers.iter().find(|x| x.id == c.id) {
+            notes.push(format!(
+                "containerd container record in {} (namespace moby{}): created on start, deleted on exit",
+                ct.meta_db.as_deref().map(lossy).unwrap_or_default(),
+                rec.created
+                    .as_deref()
+                    .map(|t| format!(", created {t}"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
     if let Some(d) = c.dir_inode {
         if let Some(shm) = fsutil::descend(fs, d, b"mounts/shm") {
             if let Ok(i) = fs.inode(shm) {

@@ -464,12 +464,16 @@ pub fn find_roots(fs: &Filesystem, warnings: &mut Vec<String>) -> Vec<DockerRoot
                 for w in &st.warnings {
                     warnings.push(w.clone());
                 }
-                r.how.push(format!(
-                    "containerd image store at {} (driver overlayfs)",
-                    escape_bytes(&base)
-                ));
-                if !r.drivers.iter().any(|d| d == "overlayfs") {
-                    r.drivers.push("overlayfs".into());
+                // Docker < 24 keeps only running containers' records there;
+                // the image store is in use when it holds snapshots/images.
+                if !st.snapshots.is_empty() || !st.images.is_empty() {
+                    r.how.push(format!(
+                        "containerd image store at {} (driver overlayfs)",
+                        escape_bytes(&base)
+                    ));
+                    if !r.drivers.iter().any(|d| d == "overlayfs") {
+                        r.drivers.push("overlayfs".into());
+                    }
                 }
                 r.containerd_store = Some(base);
                 r.containerd = Some(Box::new(st));
