@@ -10,6 +10,7 @@
 #                    privileged/removed containers, a volume, json-file + local logs
 #   docker-dataroot  daemon.json "data-root": "/srv/docker-data"
 #   docker-userns    daemon.json "userns-remap": "default" -> /var/lib/docker/165536.165536
+#   docker-overlay   the legacy overlay (v1) storage driver (still accepted by dockerd 20.10)
 #
 # Outputs in testdata/docker/: <fixture>.img.gz, <fixture>.json (manifest) and
 # <fixture>/ (ground truth captured from the daemon before it was stopped).
@@ -28,7 +29,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$REPO/testdata/docker
-W=/tmp/fx-docker
+W=${FX_DOCKER_WORK:-/tmp/fx-docker}   # override to run beside another copy
 MNT=$W/mnt
 SOCK=$W/d.sock
 EXEC=$W/exec
@@ -266,7 +267,7 @@ EOF
         --config-file "$W/dockerd-config.json" \
         --exec-root "$EXEC" --pidfile "$PIDFILE" \
         -H unix:///var/run/docker.sock -H "unix://$SOCK" \
-        --storage-driver overlay2 --log-driver json-file \
+        --storage-driver "${FX_DRIVER:-overlay2}" --log-driver json-file \
         --iptables=false --bridge=none --ip-masq=false \
         "$@" >"$W/dockerd-$fx.log" 2>&1 </dev/null &
     disown
@@ -1084,6 +1085,94 @@ EOF
         "exports.json lists the docker export of remapped (uids as seen inside the container; the tar itself is not kept)."
 }
 
+# ---------------------------------------------------------------- fixture: docker-overlay
+
+# The legacy overlay (v1) driver: overlay/<id>/root (a full copy of the lowest
+# layer's tree, hard links for unchanged files in the layers above), overlay/<id>/upper
+# + lower-id for the others. The fxtool ground truth is overlay2-specific, so this
+# fixture keeps docker inspect and the docker export of the container (the merged view
+# as the daemon showed it) and writes its manifest itself.
+fx_docker_overlay() {
+    local fx=docker-overlay T=$OUT/docker-overlay uuid=d0c4e500-0000-4000-8000-00000000d004
+    local root=/var/lib/docker C=$W/ctx-ovl
+    log "== $fx"
+    rm -rf "$T"; mkdir -p "$T"
+    new_image $fx 64M $uuid dockeroverlay
+    host_tree overlay01
+    cat >"$MNT"/etc/docker/daemon.json <<'EOJ'
+{
+  "storage-driver": "overlay"
+}
+EOJ
+    FX_DRIVER=overlay start_daemon $fx $root 0
+    [ "$($DOCKER info -f '{{.Driver}}')" = overlay ] || die "dockerd did not take --storage-driver overlay"
+    import_base
+    rm -rf "$C"; mkdir -p "$C"
+    cat >"$C/Dockerfile" <<'EOD'
+FROM base:1
+RUN mkdir -p /opt/old && echo "old a" > /opt/old/a.txt && echo "old b" > /opt/old/b.txt && echo "OVL-SECRET" > /etc/secret.conf
+RUN rm /etc/secret.conf && rm -rf /opt/old && mkdir /opt/old && echo "new c" > /opt/old/c.txt
+EOD
+    $DOCKER build -q -t ovl:1 "$C" >/dev/null
+    $DOCKER run --name ovlbox --network none ovl:1 \
+        sh -c 'rm /etc/motd; echo "OVL-LOOT" > /root/loot.txt; echo appended >> /etc/passwd; echo "OVL-MARKER done"'
+    $DOCKER inspect ovlbox >"$T/container-inspect.json"
+    $DOCKER image inspect ovl:1 base:1 >"$T/image-inspect.json"
+    $DOCKER info --format '{{json .}}' >"$T/info.json"
+    $DOCKER export ovlbox >"$W/export-ovlbox.tar"
+    CG_IDS+=("$($DOCKER inspect -f '{{.Id}}' ovlbox)")
+    stop_clean
+    cgroup_cleanup
+    $PY - "$W/export-ovlbox.tar" "$T/container-inspect.json" "$T/image-inspect.json" "$MNT$root" "$T/export.json" <<'EOP'
+import hashlib, json, os, sys, tarfile
+tar, ci, ii, R, out = sys.argv[1:]
+ents = []
+with tarfile.open(tar) as t:
+    for m in t.getmembers():
+        n = m.name[2:] if m.name.startswith("./") else m.name
+        p = "/" + n.rstrip("/")
+        if p == "/":
+            continue
+        e = {"path": p, "type": "dir" if m.isdir() else "symlink" if m.issym() else "file" if m.isfile() else "other"}
+        if m.isfile():
+            e["sha256"] = hashlib.sha256(t.extractfile(m).read()).hexdigest(); e["size"] = m.size
+        ents.append(e)
+c = json.load(open(ci))[0]
+g = c["GraphDriver"]["Data"]
+mount_id = os.path.basename(os.path.dirname(g["UpperDir"]))
+chain = []
+cur = mount_id
+while True:
+    p = os.path.join(R, "overlay", cur, "lower-id")
+    if not os.path.exists(p):
+        break
+    cur = open(p).read().strip(); chain.append(cur)
+    if os.path.isdir(os.path.join(R, "overlay", cur, "root")):
+        break
+json.dump({"container": {"id": c["Id"], "name": c["Name"].lstrip("/"), "driver": c["Driver"], "mount_id": mount_id,
+                         "graph_driver": g, "lower_chain": chain, "exit_code": c["State"]["ExitCode"]},
+           "images": [{"id": i["Id"], "tags": i["RepoTags"], "layers": i["RootFS"]["Layers"]} for i in json.load(open(ii))],
+           "export": sorted(ents, key=lambda e: e["path"])}, open(out, "w"), indent=1)
+EOP
+    finish_image $fx "$T" OVL-MARKER
+    $PY - "$OUT/$fx.json" "$T/export.json" "$MKFS_CMD" "$uuid" "$IMG_SIZE" "$IMG_SHA" "$IMG_GZ_SHA" "$(dockerd --version)" <<'EOP'
+import json, sys
+out, exp, mkfs, uuid, size, sha, gzsha, ver = sys.argv[1:]
+e = json.load(open(exp))
+json.dump({"name": "docker-overlay", "synthetic": False, "docker_version": ver, "storage_driver": "overlay",
+           "mkfs": mkfs, "uuid": uuid, "image": "docker-overlay.img.gz", "image_size": int(size),
+           "image_sha256": sha, "image_gz_sha256": gzsha, "docker_root": "/var/lib/docker",
+           "docker_root_effective": "/var/lib/docker", "container": e["container"], "images": e["images"],
+           "merged": {"export": e["export"],
+                      "deleted": ["/etc/motd", "/etc/secret.conf", "/opt/old/a.txt", "/opt/old/b.txt"]},
+           "notes": ["REAL: Debian dockerd 20.10 with --storage-driver overlay (the deprecated v1 driver) on a loop-mounted ext4 image.",
+                     "ovl:1 = base:1 + a layer creating /opt/old/{a,b}.txt and /etc/secret.conf + a layer deleting them (whiteout, opaque /opt/old with c.txt).",
+                     "Container ovlbox (exited 0) deleted /etc/motd, wrote /root/loot.txt, appended to /etc/passwd (copy-up). dockerd stopped cleanly.",
+                     "docker-overlay/export.json: every path of `docker export ovlbox` with sha256 (the merged view as dockerd showed it)."]},
+          open(out, "w"), indent=2)
+EOP
+}
+
 # ---------------------------------------------------------------- main
 
 [ "$(id -u)" = 0 ] || die "run as root: sudo bash scripts/make-docker-fixtures.sh"
@@ -1104,6 +1193,7 @@ for f in "$@"; do
         docker-host) fx_docker_host ;;
         docker-dataroot) fx_docker_dataroot ;;
         docker-userns) fx_docker_userns ;;
+        docker-overlay) fx_docker_overlay ;;
         *) die "unknown fixture $f" ;;
     esac
 done
