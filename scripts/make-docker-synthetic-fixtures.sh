@@ -207,3 +207,69 @@ E2FSPROGS_FAKE_TIME=1762052645 mkfs.ext4 -q -F -T default -L dockerctrd -U d0c4e
     -E hash_seed=d0c4e500-0000-4000-8000-00000000c7d2 -I 256 -d "$tmp2" "$out/docker-containerd.img" 16M
 gzip -9nf "$out/docker-containerd.img"
 echo "wrote $out/docker-containerd.img.gz"
+
+# ---------------------------------------------------------------------------
+# SYNTHETIC legacy v1 graph layout (Docker < 1.10, aufs): graph/<id>/json with
+# parent links (one image = one layer, random ids), repositories-aufs, a
+# container with config.json (not config.v2.json). Output:
+#   testdata/docker-synthetic/docker-graph-v1.img.gz + docker-graph-v1.json
+tmp3=$(mktemp -d)
+trap 'rm -rf "$tmp" "$tmp2" "$tmp3"' EXIT
+python3 - "$tmp3" "$out/docker-graph-v1.json" <<'PY'
+import json, os, sys
+root, manifest_out = sys.argv[1], sys.argv[2]
+D = os.path.join(root, "var/lib/docker")
+def w(path, data, mode=0o644):
+    p = os.path.join(D, path)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+    os.chmod(p, mode)
+def mk(path):
+    os.makedirs(os.path.join(D, path), exist_ok=True)
+I1, I2, CID = "1a" * 32, "2b" * 32, "3c" * 32
+mk(f"aufs/diff/{I1}/etc"); w(f"aufs/diff/{I1}/etc/passwd", "root:x:0:0::/root:/bin/sh\n")
+w(f"aufs/diff/{I1}/etc/secret.conf", "SYNTH-V1-SECRET\n")
+mk(f"aufs/diff/{I1}/opt/old"); w(f"aufs/diff/{I1}/opt/old/a.txt", "old a\n")
+mk(f"aufs/diff/{I2}/etc"); w(f"aufs/diff/{I2}/etc/.wh.secret.conf", "", 0o444)
+mk(f"aufs/diff/{I2}/opt/old"); w(f"aufs/diff/{I2}/opt/old/.wh..wh..opq", "", 0o444); w(f"aufs/diff/{I2}/opt/old/c.txt", "new c\n")
+mk(f"aufs/diff/{CID}-init/etc"); w(f"aufs/diff/{CID}-init/etc/hostname", "", 0o755); w(f"aufs/diff/{CID}-init/.dockerenv", "", 0o755)
+mk(f"aufs/diff/{CID}/root"); w(f"aufs/diff/{CID}/root/loot.txt", "SYNTH-V1-LOOT\n")
+mk(f"aufs/diff/{CID}/etc"); w(f"aufs/diff/{CID}/etc/.wh.passwd", "", 0o444)
+for d in (I1, I2, CID, CID + "-init"):
+    mk(f"aufs/mnt/{d}")
+w(f"aufs/layers/{I1}", ""); w(f"aufs/layers/{I2}", f"{I1}\n")
+w(f"aufs/layers/{CID}-init", f"{I2}\n{I1}\n"); w(f"aufs/layers/{CID}", f"{CID}-init\n{I2}\n{I1}\n")
+def img(i, parent, created, cmd, size):
+    j = {"id": i, "created": created, "container_config": {"Cmd": cmd}, "docker_version": "1.9.1",
+         "config": {"Env": ["PATH=/bin"], "Cmd": ["/bin/sh"]}, "architecture": "amd64", "os": "linux", "Size": size}
+    if parent:
+        j["parent"] = parent
+    w(f"graph/{i}/json", json.dumps(j)); w(f"graph/{i}/layersize", str(size))
+img(I1, None, "2015-06-01T10:00:00Z", ["/bin/sh", "-c", "#(nop) ADD file:rootfs in /"], 50)
+img(I2, I1, "2015-06-01T10:00:05Z", ["/bin/sh", "-c", "rm /etc/secret.conf && rm -rf /opt/old && mkdir /opt/old"], 6)
+w("repositories-aufs", json.dumps({"Repositories": {"legacy": {"1.0": I2}}}))
+mk("graph/_tmp"); mk("volumes"); mk("trust")
+w(f"containers/{CID}/config.json", json.dumps({"ID": CID, "Name": "/legacybox", "Created": "2015-06-01T11:00:00Z",
+    "Path": "/bin/sh", "Args": [], "Config": {"Image": "legacy:1.0", "Env": ["PATH=/bin"], "Cmd": ["/bin/sh"]},
+    "Image": I2, "State": {"Running": False, "Paused": False, "Restarting": False, "OOMKilled": False, "Dead": False,
+    "Pid": 0, "ExitCode": 3, "Error": "", "StartedAt": "2015-06-01T11:00:01Z", "FinishedAt": "2015-06-01T11:02:00Z"},
+    "Driver": "aufs", "ExecDriver": "native-0.2", "MountLabel": "", "ProcessLabel": "", "Volumes": {}, "VolumesRW": {}}))
+w(f"containers/{CID}/hostconfig.json", json.dumps({"Binds": None, "Privileged": True, "NetworkMode": "bridge"}))
+json.dump({
+    "name": "docker-graph-v1", "synthetic": True,
+    "note": "SYNTHETIC: a Docker < 1.10 root (v1 graph layout, aufs) written as plain files in the real formats; packed with mkfs.ext4 -d",
+    "docker_root": "/var/lib/docker", "storage_driver": "aufs",
+    "images": [{"id": I1, "tags": [], "kind": "intermediate", "parent": None, "chain": [I1], "size": 50},
+               {"id": I2, "tags": ["legacy:1.0"], "kind": "tagged", "parent": I1, "chain": [I1, I2], "size": 56}],
+    "containers": [{"id": CID, "name": "legacybox", "image": "legacy:1.0", "image_id": I2, "exit_code": 3, "privileged": True,
+                    "layers": [CID, CID + "-init", I2, I1]}],
+    "merged": {"visible": ["/.dockerenv", "/etc", "/etc/hostname", "/opt", "/opt/old", "/opt/old/c.txt", "/root", "/root/loot.txt"],
+               "deleted": {"/etc/passwd": "aufs-whiteout", "/etc/secret.conf": "aufs-whiteout", "/opt/old/a.txt": "opaque"}},
+}, open(manifest_out, "w"), indent=2)
+PY
+rm -f "$out/docker-graph-v1.img"
+E2FSPROGS_FAKE_TIME=1433152800 mkfs.ext4 -q -F -T default -L dockerv1 -U d0c4e500-0000-4000-8000-00000000f101 \
+    -E hash_seed=d0c4e500-0000-4000-8000-00000000f102 -d "$tmp3" "$out/docker-graph-v1.img" 16M
+gzip -9nf "$out/docker-graph-v1.img"
+echo "wrote $out/docker-graph-v1.img.gz"

@@ -22,9 +22,7 @@ fn overlay_v1_stack_and_merged_view_match_docker_export() {
     assert_eq!(host.roots.len(), 1);
     assert_eq!(host.roots[0].drivers, vec!["overlay".to_string()]);
     let want = &m["container"];
-    let c = host
-        .find_container(want["name"].as_str().unwrap())
-        .unwrap();
+    let c = host.find_container(want["name"].as_str().unwrap()).unwrap();
     assert_eq!(c.id, want["id"].as_str().unwrap());
     assert_eq!(c.driver.as_deref(), Some("overlay"));
     assert_eq!(c.mount_id.as_deref(), want["mount_id"].as_str());
@@ -122,6 +120,9 @@ fn overlay_v1_stack_and_merged_view_match_docker_export() {
     }
     // What the image deleted was applied when the layer root was built.
     for p in ["/etc/secret.conf", "/opt/old/a.txt", "/opt/old/b.txt"] {
-        assert!(matches!(view.lookup(p.as_bytes(), false).unwrap(), Lookup::Missing), "{p}");
+        assert!(
+            matches!(view.lookup(p.as_bytes(), false).unwrap(), Lookup::Missing),
+            "{p}"
+        );
     }
 }

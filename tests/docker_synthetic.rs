@@ -237,3 +237,77 @@ fn bolt_reader_survives_damage() {
         db.warnings
     );
 }
+
+#[test]
+fn legacy_v1_graph_layout() {
+    let m = manifest("docker-synthetic", "docker-graph-v1");
+    assert_eq!(m["synthetic"], true);
+    let fs = Filesystem::open(image("docker-synthetic", "docker-graph-v1")).unwrap();
+    let host = DockerHost::load(&fs);
+    assert_eq!(host.roots.len(), 1);
+    assert_eq!(host.roots[0].drivers, vec!["aufs".to_string()]);
+    assert!(host.roots[0].how.iter().any(|h| h.contains("v1 graph")));
+    assert!(host.warnings.is_empty(), "{:?}", host.warnings);
+    for wi in m["images"].as_array().unwrap() {
+        let img = host.find_image(wi["id"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            img.tags,
+            set_of(&wi["tags"]).into_iter().collect::<Vec<_>>()
+        );
+        assert_eq!(img.kind, wi["kind"].as_str().unwrap());
+        assert_eq!(img.parent, s(&wi["parent"]));
+        let chain: Vec<String> = wi["chain"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(img.chain_ids, chain);
+        assert_eq!(img.size, wi["size"].as_u64().unwrap());
+        assert!(img.missing_layers.is_empty());
+    }
+    let w = &m["containers"][0];
+    let c = host.find_container(w["name"].as_str().unwrap()).unwrap();
+    assert_eq!(c.id, w["id"].as_str().unwrap());
+    assert_eq!(c.image_id, s(&w["image_id"]));
+    assert_eq!(c.image_tags, vec![w["image"].as_str().unwrap().to_string()]);
+    assert_eq!(c.exit_code, w["exit_code"].as_i64());
+    assert_eq!(c.privileged, w["privileged"].as_bool().unwrap());
+    assert!(c.evidence.iter().any(|e| e.kind == "config.json"));
+    let ids: Vec<String> = c.layers.iter().map(|l| l.id.clone()).collect();
+    let want: Vec<String> = w["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, want);
+    assert!(c.layers.iter().all(|l| l.inode.is_some()));
+    let view = MergedView::of_container(&fs, &host, c);
+    let mut seen = BTreeSet::new();
+    let mut deleted = BTreeMap::new();
+    let root = view.root().unwrap();
+    view.walk(
+        &root,
+        &mut |e| {
+            seen.insert(String::from_utf8(e.path.clone()).unwrap());
+            Ok(())
+        },
+        &mut |w| {
+            deleted.insert(
+                String::from_utf8(w.path.clone()).unwrap(),
+                w.kind.to_string(),
+            );
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(seen, set_of(&m["merged"]["visible"]));
+    let want: BTreeMap<String, String> = m["merged"]["deleted"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), s(v).unwrap()))
+        .collect();
+    assert_eq!(deleted, want);
+}

@@ -170,7 +170,7 @@ pub fn load_containers(
             dir_inode: Some(e.inode),
             ..Default::default()
         };
-        let cfg_path = join(&dir, b"config.v2.json");
+        let mut cfg_name: &[u8] = b"config.v2.json";
         let cfg = match fsutil::read_child(fs, e.inode, b"config.v2.json", MAX_JSON) {
             Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
                 Ok(v) => Some(v),
@@ -182,9 +182,12 @@ pub fn load_containers(
                 }
             },
             Err(err) => {
-                // Older daemons: config.json.
+                // Older daemons (< 1.10): config.json.
                 match fsutil::read_child(fs, e.inode, b"config.json", MAX_JSON) {
-                    Ok(bytes) => serde_json::from_slice::<Value>(&bytes).ok(),
+                    Ok(bytes) => {
+                        cfg_name = b"config.json";
+                        serde_json::from_slice::<Value>(&bytes).ok()
+                    }
                     Err(_) => {
                         c.warnings
                             .push(format!("config.v2.json: {err}; partial record"));
@@ -195,9 +198,9 @@ pub fn load_containers(
         };
         if let Some(v) = &cfg {
             c.evidence.push(Evidence {
-                kind: "config.v2.json".into(),
-                path: cfg_path,
-                inode: fsutil::child(fs, e.inode, b"config.v2.json").map(|x| x.inode),
+                kind: lossy(cfg_name),
+                path: join(&dir, cfg_name),
+                inode: fsutil::child(fs, e.inode, cfg_name).map(|x| x.inode),
                 note: None,
             });
             apply_config(&mut c, v);
@@ -454,6 +457,19 @@ fn load_mount(fs: &Filesystem, root: &DockerRoot, c: &mut Container, layers: &[L
                     )),
                 });
             }
+        }
+    }
+    // v1 graph layout: the layer dirs are named after the container id,
+    // the init layer `<id>-init`, and the image is the parent layer.
+    if c.mount_id.is_none()
+        && fsutil::child(fs, root.inode, b"graph").is_some()
+        && c.driver.as_deref() != Some("overlayfs")
+    {
+        c.mount_id = Some(c.id.clone());
+        c.init_id = Some(format!("{}-init", c.id));
+        c.parent_chain_id = c.image_id.clone();
+        if c.driver.is_none() {
+            c.driver = root.drivers.first().cloned();
         }
     }
     let stack = build_stack(fs, root, c, layers);

@@ -236,6 +236,9 @@ pub fn load_store(fs: &Filesystem, root: &DockerRoot, warnings: &mut Vec<String>
     for driver in &root.drivers {
         load_driver(fs, root, driver, &mut store, warnings);
     }
+    if fsutil::child(fs, root.inode, b"graph").is_some() {
+        load_graph(fs, root, &mut store, warnings);
+    }
     if let Some(ct) = &root.containerd {
         let (i, l) = ct.images_and_layers(fs, &root.path, warnings);
         store.images.extend(i);
@@ -461,6 +464,229 @@ fn load_driver(
     layers.sort_by(|a, b| a.chain_id.cmp(&b.chain_id));
     store.images.extend(images);
     store.layers.extend(layers);
+}
+
+/// The legacy v1 graph (Docker < 1.10): `graph/<id>/json` (one image =
+/// one layer, `parent` links), tags in `repositories-<driver>`, layer
+/// files in the driver dir under the same id. Image and layer ids are the
+/// bare 64-hex v1 ids (random, not content digests).
+fn load_graph(fs: &Filesystem, root: &DockerRoot, store: &mut Store, warnings: &mut Vec<String>) {
+    let Some(graph) = fsutil::child(fs, root.inode, b"graph") else {
+        return;
+    };
+    let gbase = join(&root.path, b"graph");
+    let driver = graph_driver(fs, root);
+    // Tags.
+    let mut tags: HashMap<String, Vec<String>> = HashMap::new();
+    let repo_file = format!("repositories-{driver}");
+    if let Ok(b) = fsutil::read_child(fs, root.inode, repo_file.as_bytes(), MAX_JSON) {
+        match serde_json::from_slice::<Value>(&b) {
+            Ok(v) => {
+                if let Some(repos) = v.get("Repositories").and_then(|r| r.as_object()) {
+                    for (repo, refs) in repos.iter().take(MAX_ENTRIES) {
+                        for (t, id) in refs.as_object().into_iter().flatten().take(MAX_ENTRIES) {
+                            if let Some(id) = id.as_str() {
+                                tags.entry(id.to_string())
+                                    .or_default()
+                                    .push(format!("{repo}:{t}"));
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => warnings.push(format!(
+                "{}: not valid JSON ({e}); tags unknown",
+                escape_bytes(&join(&root.path, repo_file.as_bytes()))
+            )),
+        }
+    }
+    struct G {
+        id: String,
+        parent: Option<String>,
+        v: Value,
+        path: Vec<u8>,
+        size: Option<u64>,
+    }
+    let mut gs: Vec<G> = Vec::new();
+    for e in fsutil::list_dir(fs, graph.inode)
+        .into_iter()
+        .take(MAX_ENTRIES)
+    {
+        let id = lossy(&e.name);
+        if !is_safe_id(&id) || id.starts_with('_') {
+            continue; // _tmp
+        }
+        let path = join(&join(&gbase, &e.name), b"json");
+        let v = match fsutil::read_child(fs, e.inode, b"json", MAX_JSON)
+            .map_err(|x| x.to_string())
+            .and_then(|b| serde_json::from_slice::<Value>(&b).map_err(|x| x.to_string()))
+        {
+            Ok(v) => v,
+            Err(err) => {
+                warnings.push(format!("v1 graph image {id}: json: {err}; skipped"));
+                continue;
+            }
+        };
+        if v.get("id")
+            .and_then(|x| x.as_str())
+            .is_some_and(|x| x != id)
+        {
+            warnings.push(format!("v1 graph image {id}: its json names another id"));
+        }
+        let parent = str_of(&v, "parent").filter(|p| !p.is_empty());
+        let size = fsutil::read_text(fs, e.inode, b"layersize")
+            .and_then(|s| s.parse().ok())
+            .or_else(|| v.get("Size").and_then(|x| x.as_u64()));
+        gs.push(G {
+            id,
+            parent,
+            v,
+            path,
+            size,
+        });
+    }
+    let by_id: HashMap<&str, &G> = gs.iter().map(|g| (g.id.as_str(), g)).collect();
+    let mut layers: Vec<Layer> = Vec::new();
+    let mut images: Vec<Image> = Vec::new();
+    for g in &gs {
+        // Ancestors, bottom first (bounded, loops cut).
+        let mut chain = vec![g.id.clone()];
+        let mut cur = g.parent.clone();
+        while let Some(p) = cur {
+            if chain.contains(&p) || chain.len() >= MAX_CHAIN {
+                warnings.push(format!(
+                    "v1 graph image {}: parent loop or too deep; cut",
+                    g.id
+                ));
+                break;
+            }
+            chain.push(p.clone());
+            cur = by_id.get(p.as_str()).and_then(|x| x.parent.clone());
+        }
+        chain.reverse();
+        let missing: Vec<String> = chain
+            .iter()
+            .filter(|c| !by_id.contains_key(c.as_str()))
+            .cloned()
+            .collect();
+        let rel = layer_dir_rel(&driver, &g.id);
+        let dir_inode = fsutil::descend_dir(fs, root.inode, &rel);
+        let created_by =
+            g.v.get("container_config")
+                .and_then(|c| str_list(c.get("Cmd")))
+                .map(|c| c.join(" "));
+        layers.push(Layer {
+            root: root.path.clone(),
+            driver: driver.clone(),
+            chain_id: g.id.clone(),
+            diff_id: None,
+            parent: g.parent.clone(),
+            cache_id: Some(g.id.clone()),
+            size: g.size,
+            chain_id_ok: None,
+            dir: join(&root.path, &rel),
+            dir_inode,
+            link: None,
+            has_tar_split: false,
+            images: Vec::new(),
+            created_by,
+            layerdb_path: join(&gbase, g.id.as_bytes()),
+        });
+        let mut config = ImageConfig::parse(&g.v);
+        if config.history.is_empty() {
+            config.history = chain
+                .iter()
+                .filter_map(|c| by_id.get(c.as_str()))
+                .map(|x| HistoryEntry {
+                    created: str_of(&x.v, "created"),
+                    created_by: x
+                        .v
+                        .get("container_config")
+                        .and_then(|c| str_list(c.get("Cmd")))
+                        .map(|c| c.join(" ")),
+                    comment: str_of(&x.v, "comment"),
+                    empty_layer: false,
+                })
+                .collect();
+        }
+        let size = chain
+            .iter()
+            .filter_map(|c| by_id.get(c.as_str()).and_then(|x| x.size))
+            .fold(0u64, |a, b| a.saturating_add(b));
+        let mut t = tags.remove(&g.id).unwrap_or_default();
+        t.sort();
+        images.push(Image {
+            id: g.id.clone(),
+            root: root.path.clone(),
+            driver: driver.clone(),
+            tags: t,
+            kind: "",
+            parent: g.parent.clone(),
+            children: Vec::new(),
+            last_updated: None,
+            // v1 ids are random, not digests of the json.
+            config_digest_ok: true,
+            config,
+            chain_ids: chain,
+            missing_layers: missing,
+            size,
+            config_path: g.path.clone(),
+        });
+    }
+    for (id, t) in tags {
+        warnings.push(format!(
+            "{repo_file}: tags {t:?} point at v1 image {id}, which is not in graph/"
+        ));
+    }
+    for i in 0..images.len() {
+        let id = images[i].id.clone();
+        let mut ch: Vec<String> = images
+            .iter()
+            .filter(|x| x.parent.as_deref() == Some(id.as_str()))
+            .map(|x| x.id.clone())
+            .collect();
+        ch.sort();
+        let img = &mut images[i];
+        img.children = ch;
+        img.kind = if !img.tags.is_empty() {
+            "tagged"
+        } else if !img.children.is_empty() {
+            "intermediate"
+        } else {
+            "dangling"
+        };
+    }
+    for l in &mut layers {
+        let mut ids: Vec<String> = images
+            .iter()
+            .filter(|i| i.chain_ids.contains(&l.chain_id))
+            .map(|i| i.id.clone())
+            .collect();
+        ids.sort();
+        l.images = ids;
+    }
+    images.sort_by(|a, b| a.id.cmp(&b.id));
+    layers.sort_by(|a, b| a.chain_id.cmp(&b.chain_id));
+    store.images.extend(images);
+    store.layers.extend(layers);
+}
+
+/// The driver of a v1 graph root: `repositories-<driver>`, else the first
+/// driver directory present.
+pub fn graph_driver(fs: &Filesystem, root: &DockerRoot) -> String {
+    let names: Vec<String> = fsutil::list_dir(fs, root.inode)
+        .into_iter()
+        .map(|e| lossy(&e.name))
+        .collect();
+    if let Some(d) = names.iter().find_map(|n| n.strip_prefix("repositories-")) {
+        return d.to_string();
+    }
+    for d in ["aufs", "overlay", "devicemapper", "btrfs", "vfs", "zfs"] {
+        if names.iter().any(|n| n == d) {
+            return d.to_string();
+        }
+    }
+    "aufs".into()
 }
 
 /// A cache id / mount id / container id used as a directory name: no

@@ -452,6 +452,11 @@ pub fn find_roots(fs: &Filesystem, warnings: &mut Vec<String>) -> Vec<DockerRoot
                 .collect();
             d.sort();
             r.drivers = d;
+        } else if fsutil::child(fs, r.inode, b"graph").is_some() {
+            // The legacy v1 graph layout (Docker < 1.10).
+            r.drivers = vec![super::images::graph_driver(fs, r)];
+            r.how
+                .push("legacy v1 graph layout (graph/, repositories-<driver>)".into());
         }
         // The containerd image store: only when a container of this root
         // uses the overlayfs snapshotter, or the store is the root's own.
