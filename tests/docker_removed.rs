@@ -178,3 +178,69 @@ fn no_removed_containers_where_none_were_removed() {
         assert_eq!(removed.len(), expected, "{name}");
     }
 }
+
+#[test]
+fn names_of_reused_inodes_are_not_joined_to_the_live_directory() {
+    // Regression: gone's init layer dir (inode X) and its diff dir (inode
+    // Y) were freed by `docker rm`; web, still running, then got X for its
+    // /tmp and Y for /tmp/scratch.txt. Journal copies of X's and Y's old
+    // directory blocks (whose `.` says X / Y) used to be joined to the live
+    // paths: `.../diff/tmp/committed`, `.../diff/tmp/scratch.txt/etc/hostname`.
+    let gone = truth("removed.json");
+    let m = manifest("docker", "docker-host");
+    let web = m["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "web")
+        .unwrap();
+    let web_tmp = format!(
+        "/var/lib/docker/overlay2/{}/diff/tmp/",
+        web["mount_id"].as_str().unwrap()
+    );
+    let gone_init = format!(
+        "/var/lib/docker/overlay2/{}/",
+        gone["init_id"].as_str().unwrap()
+    );
+    let fs = Filesystem::open(image("docker", "docker-host")).unwrap();
+    let rec = whiteout::recover::analyse(&fs, &whiteout::recover::Options::default());
+    let path_of = |c: &whiteout::recover::DeletedCandidate| {
+        let p = String::from_utf8_lossy(&c.path).into_owned();
+        if p.starts_with('/') || p.starts_with('$') {
+            p
+        } else {
+            format!("/{p}")
+        }
+    };
+    // Nothing below a live regular file, nothing of gone's init layer
+    // under web's /tmp.
+    for c in &rec.candidates {
+        let p = path_of(c);
+        assert!(!p.contains("/tmp/scratch.txt/"), "{p}");
+        for n in ["committed", "link", "lower", "work", "diff", "work/work"] {
+            assert_ne!(p, format!("{web_tmp}{n}"), "{p}");
+        }
+    }
+    // They are under gone's init layer now, each with the reason.
+    for n in [
+        "committed",
+        "link",
+        "work",
+        "diff/.dockerenv",
+        "diff/etc/hostname",
+    ] {
+        let want = format!("{gone_init}{n}");
+        let c = rec
+            .candidates
+            .iter()
+            .find(|c| path_of(c) == want)
+            .unwrap_or_else(|| panic!("{want} not recovered"));
+        if !n.contains('/') {
+            assert!(
+                c.evidence.iter().any(|e| e.contains("earlier directory")),
+                "{want}: {:?}",
+                c.evidence
+            );
+        }
+    }
+}

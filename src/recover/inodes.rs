@@ -217,6 +217,7 @@ pub fn inline_dir_names(
                     block,
                     offset: 0,
                     journal_seq: seq,
+                    dot_owner: false,
                 });
             }
             continue;
@@ -239,6 +240,7 @@ pub fn inline_dir_names(
             block,
             offset: 0,
             journal_seq: seq,
+            dot_owner: false,
         });
     }
 }

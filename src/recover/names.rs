@@ -37,6 +37,10 @@ pub struct DeletedName {
     pub block: u64,
     pub offset: u32,
     pub journal_seq: Option<u32>,
+    /// The parent was read from the block's own `.` entry (the block says
+    /// which directory it belonged to), not from its current owner.
+    #[serde(skip)]
+    pub dot_owner: bool,
 }
 
 /// The live tree as recovery needs it.
@@ -179,6 +183,7 @@ pub fn scan_live_dirs(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -
                         block: p,
                         offset: off,
                         journal_seq: None,
+                        dot_owner: false,
                     });
                 }
             }
@@ -234,12 +239,14 @@ pub fn journal_dir_blocks(
             }
             let db = parse_dirents(&data, bs, ft, max, 0);
             let mut owner = owners.get(&lb.fs_block).copied();
+            let mut dot_owner = false;
             if let Some(dot) = db
                 .entries
                 .first()
                 .filter(|e| e.name == b"." && e.offset == 0)
             {
                 owner = Some(dot.inode);
+                dot_owner = true;
             }
             let mut entries: Vec<(u32, Vec<u8>, u8, u32)> = db
                 .entries
@@ -268,6 +275,7 @@ pub fn journal_dir_blocks(
                     block: lb.fs_block,
                     offset: off,
                     journal_seq: Some(t.sequence),
+                    dot_owner,
                 };
                 match seen.get(&key) {
                     Some(&i) => rec.names[i] = dn, // newer copy
@@ -364,6 +372,7 @@ pub fn freed_dir_blocks(
                         block: blk,
                         offset: e.offset,
                         journal_seq: None,
+                        dot_owner: has_dot,
                     });
                 }
                 if has_dot {
@@ -381,6 +390,7 @@ pub fn freed_dir_blocks(
                             block: blk,
                             offset: 12,
                             journal_seq: None,
+                            dot_owner: true,
                         });
                     }
                 }

@@ -26,7 +26,12 @@ struct Resolver<'a> {
     /// child directory inode → parent (from `..` of freed blocks)
     dotdot: HashMap<u32, u32>,
     names: &'a [super::DeletedName],
+    /// names[i] belongs to an earlier incarnation of its (now live)
+    /// parent directory: it must not be joined to the live path.
+    stale: Vec<bool>,
     memo: HashMap<u32, Option<Vec<u8>>>,
+    /// Paths of earlier incarnations of live directories.
+    memo_hist: HashMap<u32, Option<Vec<u8>>>,
 }
 
 fn source_rank(s: NameSource) -> u8 {
@@ -45,38 +50,121 @@ impl Resolver<'_> {
         if let Some(p) = self.live.dir_path.get(&d) {
             return Some(p.clone());
         }
+        self.old_dir_path(d, depth, false)
+    }
+
+    /// The path of the directory a name's parent inode was when the name
+    /// was written: the live path, or for a stale name (an earlier
+    /// incarnation of a live directory) the path from that incarnation's
+    /// own names.
+    fn parent_path(&mut self, i: usize, child: u32, depth: usize) -> Option<Vec<u8>> {
+        let n = &self.names[i];
+        let parent = n.parent.or_else(|| self.dotdot.get(&child).copied())?;
+        if self.stale[i] {
+            self.old_dir_path(parent, depth, true)
+        } else {
+            self.dir_path(parent, depth)
+        }
+    }
+
+    /// Path of directory `d` from its deleted names (not its live path:
+    /// with `hist`, `d` is live now but the caller needs its earlier
+    /// incarnation). Names whose directory-entry type says "not a
+    /// directory" are not used for a directory.
+    fn old_dir_path(&mut self, d: u32, depth: usize, hist: bool) -> Option<Vec<u8>> {
         if depth > MAX_PATH_DEPTH {
             return None;
         }
-        if let Some(m) = self.memo.get(&d) {
+        let memo = if hist { &self.memo_hist } else { &self.memo };
+        if let Some(m) = memo.get(&d) {
             return m.clone();
         }
-        self.memo.insert(d, None); // cycle guard
+        if hist {
+            self.memo_hist.insert(d, None); // cycle guard
+        } else {
+            self.memo.insert(d, None);
+        }
         let mut best: Option<Vec<u8>> = None;
         let idx = self.by_child.get(&d).cloned().unwrap_or_default();
         for i in idx {
             let n = &self.names[i];
-            let parent = n.parent.or_else(|| self.dotdot.get(&d).copied());
-            if let Some(p) = parent.and_then(|p| self.dir_path(p, depth + 1)) {
+            // 2 = directory; 0 = unknown (no filetype feature).
+            if n.file_type != 2 && n.file_type != 0 {
+                continue;
+            }
+            let name = n.name.clone();
+            if let Some(p) = self.parent_path(i, d, depth + 1) {
                 let mut full = p;
                 full.push(b'/');
-                full.extend_from_slice(&n.name);
+                full.extend_from_slice(&name);
                 best = Some(full);
                 break;
             }
         }
-        if best.is_none() {
-            // Name lost, but `..` of its freed block names the parent.
+        if best.is_none() && !hist {
+            // Name lost, but `..` of its freed block names the parent
+            // (an earlier incarnation of it when `d`'s own name there is
+            // stale).
             if let Some(p) = self.dotdot.get(&d).copied() {
-                if let Some(mut pp) = self.dir_path(p, depth + 1) {
+                let stale_parent = self.by_child.get(&d).is_some_and(|v| {
+                    v.iter()
+                        .any(|&i| self.stale[i] && self.names[i].parent == Some(p))
+                });
+                let pp = if stale_parent {
+                    self.old_dir_path(p, depth + 1, true)
+                } else {
+                    self.dir_path(p, depth + 1)
+                };
+                if let Some(mut pp) = pp {
                     pp.extend_from_slice(format!("/$OrphanDir-{d}").as_bytes());
                     best = Some(pp);
                 }
             }
         }
-        self.memo.insert(d, best.clone());
+        if hist {
+            self.memo_hist.insert(d, best.clone());
+        } else {
+            self.memo.insert(d, best.clone());
+        }
         best
     }
+}
+
+/// Does name `n` belong to an earlier incarnation of its parent, a
+/// directory that is live now (same inode number, reused)? Then joining
+/// it to the live path would put it under the wrong directory.
+/// - the block says (by its `.` entry) it belonged to the parent, but it
+///   is not one of the live directory's blocks now (a live directory
+///   never gives blocks back: the block is from an earlier directory with
+///   that inode number);
+/// - the journal holds an older generation of the parent inode, logged
+///   at or after the transaction the name was read from.
+fn stale_name(
+    fs: &Filesystem,
+    live: &LiveTree,
+    history: &HashMap<u32, HistoricInode>,
+    gens: &mut HashMap<u32, Option<u32>>,
+    n: &super::DeletedName,
+) -> bool {
+    let Some(p) = n.parent else { return false };
+    if n.name.is_empty() || !live.dir_path.contains_key(&p) {
+        return false;
+    }
+    if n.dot_owner
+        && matches!(n.source, NameSource::Journal | NameSource::FreedDirBlock)
+        && live.dir_blocks.get(&n.block) != Some(&p)
+    {
+        return true;
+    }
+    if let (Some(h), Some(seq)) = (history.get(&p), n.journal_seq) {
+        let cur = *gens
+            .entry(p)
+            .or_insert_with(|| fs.inode(p).ok().map(|i| i.generation));
+        if cur.is_some_and(|g| g != h.inode.generation) && seq <= h.sequence {
+            return true;
+        }
+    }
+    false
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -110,12 +198,19 @@ pub fn build_candidates(
         });
     }
     let names = std::mem::take(&mut rec.names);
+    let mut gens = HashMap::new();
+    let stale: Vec<bool> = names
+        .iter()
+        .map(|n| stale_name(fs, live, history, &mut gens, n))
+        .collect();
     let mut r = Resolver {
         live,
         by_child,
         dotdot,
         names: &names,
+        stale,
         memo: HashMap::new(),
+        memo_hist: HashMap::new(),
     };
 
     // Every inode with deleted evidence.
@@ -184,7 +279,14 @@ pub fn build_candidates(
         for &i in &names_for {
             let n = &names[i];
             let parent = n.parent.or_else(|| r.dotdot.get(&ino).copied());
-            let pp = parent.and_then(|p| r.dir_path(p, 0));
+            let pp = r.parent_path(i, ino, 0);
+            if r.stale[i] {
+                evidence.push(format!(
+                    "{} was written when inode {} was an earlier directory (its block or journal copy predates the live directory with that number): not joined to the live path",
+                    crate::util::escape::escape_bytes(&n.name),
+                    parent.unwrap_or(0)
+                ));
+            }
             let full = match pp {
                 Some(mut p) => {
                     p.push(b'/');
