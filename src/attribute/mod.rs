@@ -40,6 +40,8 @@ use std::collections::{HashMap, HashSet};
 const CONTENT_CAP: u64 = 1 << 20;
 /// Neighbourhood searched around a block range (rule 4), in blocks.
 const NEAR_WINDOW: u64 = 2048;
+/// Owned runs weighed on each side of a block range (rule 4).
+const NEAR_RUNS: usize = 4;
 /// Most runs looked at in one neighbourhood.
 const NEAR_MAX_SPANS: usize = 4096;
 /// Nearest inodes looked at on each side (rule 5).
@@ -555,7 +557,7 @@ impl<'a> Attributor<'a> {
             }
             i += 1;
         }
-        known.sort_by(|a, b| b.1.cmp(&a.1));
+        known.sort_by_key(|b| std::cmp::Reverse(b.1));
         if let Some(&(class, n)) = known.first() {
             let mut a = match class {
                 SpanClass::Metadata(m) => {
@@ -669,31 +671,35 @@ impl<'a> Attributor<'a> {
             let spans = self.map.spans();
             for &(s, l) in blocks.iter().take(16) {
                 let e = s.saturating_add(l.max(1));
-                let lo = s.saturating_sub(NEAR_WINDOW);
-                let hi = e.saturating_add(NEAR_WINDOW);
-                let mut i = self.map.first_after(lo);
-                let mut n = 0;
-                while let Some(sp) = spans.get(i) {
-                    if sp.start >= hi || n >= NEAR_MAX_SPANS {
-                        break;
-                    }
-                    i += 1;
-                    n += 1;
+                let k0 = self.map.first_after(s);
+                let mut visit = |sp: &Span, d: u64, taken: &mut usize| {
                     if exclude.is_some() && sp.inode() == exclude {
-                        continue;
+                        return;
                     }
-                    let Some(o) = sp.owner() else { continue };
-                    let d = if sp.end() <= s {
-                        s - sp.end()
-                    } else {
-                        sp.start.saturating_sub(e)
-                    };
-                    let inside = sp.end().min(hi) - sp.start.max(lo);
-                    let w = (inside.min(256) as f64).sqrt() / (1.0 + d as f64 / 16.0);
+                    let Some(o) = sp.owner() else { return };
+                    let w = 1.0 / (1.0 + *taken as f64) / (1.0 + d as f64 / 8.0);
                     *near.entry(o).or_default() += w;
+                    *taken += 1;
                     if nearest.is_none_or(|(nd, _)| d < nd) {
                         nearest = Some((d, o));
                     }
+                };
+                // The nearest owned runs before the range, then after it.
+                let mut taken = 0;
+                for (n, sp) in spans[..k0.min(spans.len())].iter().rev().enumerate() {
+                    let d = s.saturating_sub(sp.end());
+                    if taken >= NEAR_RUNS || n >= NEAR_MAX_SPANS || d > NEAR_WINDOW {
+                        break;
+                    }
+                    visit(sp, d, &mut taken);
+                }
+                let mut taken = 0;
+                for (n, sp) in spans.get(k0..).unwrap_or(&[]).iter().enumerate() {
+                    let d = sp.start.saturating_sub(e);
+                    if taken >= NEAR_RUNS || n >= NEAR_MAX_SPANS || d > NEAR_WINDOW {
+                        break;
+                    }
+                    visit(sp, d, &mut taken);
                 }
             }
             if add(&near, 0.6, &mut total) {
