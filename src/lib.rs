@@ -6,6 +6,7 @@
 //! → `report` → [`cli`].
 #![forbid(unsafe_code)]
 
+pub mod attribute;
 pub mod cli;
 pub mod docker;
 pub mod error;

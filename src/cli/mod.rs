@@ -1,6 +1,7 @@
 //! Layer 7: the command line. Thin: argument parsing, opening the evidence
 //! and printing. All analysis lives in the library layers.
 
+mod attribute;
 mod docker;
 mod fscmd;
 mod journal;
@@ -199,6 +200,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Who owns each block: a summary per owner (container, image layer,
+    /// daemon, host); --blocks for a range, --inode for one inode's evidence.
+    Attribute {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        #[arg(long)]
+        json: bool,
+        /// The owner of each block in START-END (inclusive block numbers).
+        #[arg(long, value_name = "START-END", conflicts_with = "inode")]
+        blocks: Option<String>,
+        /// The attribution of one inode, with its evidence.
+        #[arg(long, value_name = "N")]
+        inode: Option<u32>,
+    },
     /// Host and container findings with severity and evidence.
     Findings {
         #[command(flatten)]
@@ -341,6 +356,15 @@ fn run(cli: Cli) -> crate::Result<i32> {
             json,
         } => docker::whoowns(&vol, path.as_deref(), inode, json),
         Command::Findings { vol, json } => docker::findings(&vol, json),
+        Command::Attribute {
+            vol,
+            json,
+            blocks,
+            inode,
+        } => {
+            let fs = open_fs(&vol)?;
+            attribute::attribute(&fs.1, json, blocks.as_deref(), inode)
+        }
     }
 }
 

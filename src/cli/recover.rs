@@ -43,12 +43,17 @@ fn run_recovery(fs: &Filesystem) -> Recovery {
 /// `whiteout deleted IMAGE [--json]`
 pub fn deleted(fs: &Filesystem, as_json: bool) -> Result<i32> {
     let r = run_recovery(fs);
-    let classes = classify(fs, &r);
+    let ctx = crate::attribute::DockerContext::load(fs, &r);
+    let classes = classify(&r, ctx.as_ref());
+    let at = as_json.then(|| crate::attribute::Attributor::new(fs, ctx.as_ref(), &r));
     let mut out = Out::new();
-    for (c, k) in r.candidates.iter().zip(&classes) {
+    for (i, (c, k)) in r.candidates.iter().zip(&classes).enumerate() {
         if as_json {
             let mut row = candidate_json(c);
             if let Value::Object(m) = &mut row {
+                if let Some(a) = at.as_ref().and_then(|at| at.for_candidate(i)) {
+                    m.insert("attribution".into(), json!(a));
+                }
                 m.insert("kind".into(), json!(k.kind));
                 m.insert("host_path".into(), json!(json_name(&k.host_path)));
                 m.insert("path".into(), json!(json_name(&k.path)));
@@ -87,14 +92,15 @@ pub fn deleted(fs: &Filesystem, as_json: bool) -> Result<i32> {
 }
 
 /// Classify candidates by container when a Docker root exists.
-fn classify(fs: &Filesystem, r: &Recovery) -> Vec<crate::docker::classify::Classification> {
-    use crate::docker::{classify, removed, DockerHost};
-    let host = DockerHost::load(fs);
-    if host.roots.is_empty() {
-        return r.candidates.iter().map(classify::plain).collect();
+fn classify(
+    r: &Recovery,
+    ctx: Option<&crate::attribute::DockerContext>,
+) -> Vec<crate::docker::classify::Classification> {
+    use crate::docker::classify;
+    match ctx {
+        Some(ctx) => classify::classify_deleted(&ctx.host, &ctx.removed, &r.candidates),
+        None => r.candidates.iter().map(classify::plain).collect(),
     }
-    let gone = removed::find_removed(fs, &host, r);
-    classify::classify_deleted(&host, &gone, &r.candidates)
 }
 
 fn count(r: &Recovery, s: ContentState) -> usize {
@@ -218,9 +224,11 @@ pub fn recover_to(
 ) -> Result<i32> {
     let dir = SafeDir::create(outdir, &[image])?;
     let r = run_recovery(fs);
+    let ctx = crate::attribute::DockerContext::load(fs, &r);
+    let at = crate::attribute::Attributor::new(fs, ctx.as_ref(), &r);
     let mut manifest = dir.create_root_file("manifest.jsonl")?;
     let (mut written, mut listed) = (0usize, 0usize);
-    for c in &r.candidates {
+    for (i, c) in r.candidates.iter().enumerate() {
         if inode.is_some_and(|n| n != c.inode) {
             continue;
         }
@@ -259,6 +267,9 @@ pub fn recover_to(
             .collect();
         if let Value::Object(m) = &mut row {
             m.insert("not_recovered_runs".into(), json!(missing));
+            if let Some(a) = at.for_candidate(i) {
+                m.insert("attribution".into(), json!(a));
+            }
         }
         serde_json::to_writer(&mut manifest, &row)
             .map_err(|e| Error::io("manifest", std::io::Error::other(e)))?;
