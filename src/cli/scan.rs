@@ -173,9 +173,14 @@ pub fn read_manifest(path: &Path) -> Result<Vec<Input>> {
     let mut out = Vec::new();
     for l in lines {
         let cells: Vec<&str> = l.split(',').map(|c| c.trim().trim_matches('"')).collect();
-        let get = |c: Option<usize>| c.and_then(|i| cells.get(i).copied()).filter(|s| !s.is_empty());
+        let get = |c: Option<usize>| {
+            c.and_then(|i| cells.get(i).copied())
+                .filter(|s| !s.is_empty())
+        };
         let Some(p) = get(Some(pc)) else {
-            return Err(Error::usage(format!("manifest CSV row without a path: {l}")));
+            return Err(Error::usage(format!(
+                "manifest CSV row without a path: {l}"
+            )));
         };
         out.push(mk(get(cc), p, get(m5), get(s1), get(s2)));
     }
@@ -225,7 +230,7 @@ pub fn scan(a: &ScanArgs) -> Result<i32> {
         inputs.extend(read_manifest(m)?);
     }
     for p in &a.images {
-        if !inputs.iter().any(|i| same_file(&i.path, p)) {
+        if !inputs.iter().any(|i| i.path == *p) {
             inputs.push(Input {
                 path: p.clone(),
                 ..Default::default()
@@ -233,7 +238,9 @@ pub fn scan(a: &ScanArgs) -> Result<i32> {
         }
     }
     if inputs.is_empty() {
-        return Err(Error::usage("scan needs at least one IMAGE (or --manifest)"));
+        return Err(Error::usage(
+            "scan needs at least one IMAGE (or --manifest)",
+        ));
     }
     inputs.sort_by(|x, y| x.path.cmp(&y.path));
     inputs.dedup_by(|x, y| x.path == y.path);
@@ -352,13 +359,6 @@ fn done_code(dir: &Path) -> i32 {
         .and_then(|v| v["exit_code"].as_i64())
         .map(|c| c as i32)
         .unwrap_or(0)
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
-    }
 }
 
 /// `whiteout index DIR`: rebuild index.json/index.html from the per-image

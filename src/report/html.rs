@@ -29,15 +29,14 @@ pub fn txt(v: &Value) -> String {
     match v {
         Value::Null => "-".into(),
         Value::String(s) => esc(s),
-        Value::Array(a) => esc(
-            &a.iter()
-                .map(|x| match x {
-                    Value::String(s) => s.clone(),
-                    o => o.to_string(),
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
+        Value::Array(a) => esc(&a
+            .iter()
+            .map(|x| match x {
+                Value::String(s) => s.clone(),
+                o => o.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")),
         o => esc(&o.to_string()),
     }
 }
@@ -230,7 +229,9 @@ fn timeline_svg(t: &Value) -> String {
     if n == 0 || kinds.is_empty() {
         return "<p class=\"muted\">no events</p>".into();
     }
-    let colours = ["#4263eb", "#e8590c", "#2b8a3e", "#ae3ec9", "#c92a2a", "#868e96"];
+    let colours = [
+        "#4263eb", "#e8590c", "#2b8a3e", "#ae3ec9", "#c92a2a", "#868e96",
+    ];
     let mut tot = vec![0u64; n];
     for v in kinds.values() {
         for (i, x) in arr(v).iter().enumerate().take(n) {
@@ -368,13 +369,7 @@ fn container_section(r: &Value, c: &Value, removed: bool) -> String {
         s.push_str("<h4>Whiteouts (deleted in the merged view)</h4>");
         s.push_str(&table(
             &format!("whiteouts-{}", esc(short(id, 12))),
-            &[
-                "path",
-                "kind",
-                "layer",
-                "original inode",
-                "original size",
-            ],
+            &["path", "kind", "layer", "original inode", "original size"],
             &rows,
         ));
     }
@@ -495,7 +490,10 @@ pub fn report_html(r: &Value) -> String {
         .iter()
         .map(|i| {
             vec![
-                format!("<span class=\"mono\">{}</span>", esc(short(i["id"].as_str().unwrap_or(""), 12))),
+                format!(
+                    "<span class=\"mono\">{}</span>",
+                    esc(short(i["id"].as_str().unwrap_or(""), 12))
+                ),
                 txt(&i["tags"]),
                 txt(&i["kind"]),
                 arr(&i["chain_ids"]).len().to_string(),
@@ -513,8 +511,14 @@ pub fn report_html(r: &Value) -> String {
         .iter()
         .map(|l| {
             vec![
-                format!("<span class=\"mono\">{}</span>", esc(short(l["layer"]["chain_id"].as_str().unwrap_or(""), 16))),
-                format!("<span class=\"mono\">{}</span>", esc(short(l["layer"]["cache_id"].as_str().unwrap_or(""), 12))),
+                format!(
+                    "<span class=\"mono\">{}</span>",
+                    esc(short(l["layer"]["chain_id"].as_str().unwrap_or(""), 16))
+                ),
+                format!(
+                    "<span class=\"mono\">{}</span>",
+                    esc(short(l["layer"]["cache_id"].as_str().unwrap_or(""), 12))
+                ),
                 txt(&l["integrity"]["verdict"]),
                 arr(&l["integrity"]["added"]).len().to_string(),
                 arr(&l["integrity"]["missing"]).len().to_string(),
@@ -526,7 +530,13 @@ pub fn report_html(r: &Value) -> String {
     b.push_str(&table(
         "layers-table",
         &[
-            "chain id", "cache id", "integrity", "added", "missing", "altered", "whiteouts",
+            "chain id",
+            "cache id",
+            "integrity",
+            "added",
+            "missing",
+            "altered",
+            "whiteouts",
         ],
         &rows,
     ));
@@ -551,7 +561,11 @@ pub fn report_html(r: &Value) -> String {
             all.len()
         );
     }
-    b.push_str(&table("deleted-table", DELETED_HEADS, &deleted_rows(&all, 5000)));
+    b.push_str(&table(
+        "deleted-table",
+        DELETED_HEADS,
+        &deleted_rows(&all, 5000),
+    ));
     let _ = write!(
         b,
         "</section><section id=\"analysis\"><h2>Attribution and carving</h2><p>attribution: {} &middot; carving: {}</p></section>",
@@ -605,8 +619,16 @@ pub fn index_html(ix: &Value) -> String {
     b.push_str(&table(
         "images-table",
         &[
-            "image", "case", "size", "sha256", "containers", "running", "removed", "findings",
-            "deleted", "exit",
+            "image",
+            "case",
+            "size",
+            "sha256",
+            "containers",
+            "running",
+            "removed",
+            "findings",
+            "deleted",
+            "exit",
         ],
         &rows,
     ));

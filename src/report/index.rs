@@ -97,7 +97,10 @@ pub fn build(root: &Path) -> Result<Value> {
         let raw = std::fs::read(d.join("report.json"))
             .map_err(|e| Error::io(format!("reading {}/report.json", d.display()), e))?;
         let r: Value = serde_json::from_slice(&raw).map_err(|e| {
-            Error::usage(format!("{}/report.json is not valid JSON: {e}", d.display()))
+            Error::usage(format!(
+                "{}/report.json is not valid JSON: {e}",
+                d.display()
+            ))
         })?;
         if r["schema"] != super::scan::SCHEMA {
             continue;

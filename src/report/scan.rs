@@ -418,7 +418,9 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         body_rows += 1;
         let cn = k.container.as_ref().and_then(|id| cname.get(id));
         file_events(&mut tl, &r, c.dtime, cn.map(|s| s.as_str()))?;
-        if let Some(n) = cn {
+        // The in-container row only where the path is inside the container
+        // (its r/w or init layer's diff/), not a host path under it.
+        if let Some(n) = cn.filter(|_| k.path != k.host_path) {
             r.name = &k.path;
             r.prefix = Some(n);
             bw(&mut body, &r)?;

@@ -58,9 +58,7 @@ impl<W: Write> Timeline<W> {
     /// Flush and return the histogram: up to `n` equal buckets between the
     /// first and last event, counts per kind.
     pub fn finish(mut self, n: usize) -> Result<Value> {
-        self.w
-            .flush()
-            .map_err(|e| Error::io("timeline.jsonl", e))?;
+        self.w.flush().map_err(|e| Error::io("timeline.jsonl", e))?;
         Ok(histogram(&self.times, n))
     }
 }
