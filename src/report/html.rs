@@ -204,7 +204,7 @@ fn block_map_svg(bm: &Value) -> String {
             format!("hsl(210,70%,{l:.0}%)")
         };
         let first = i as u64 * per;
-        let group = if bpg > 0 { first / bpg } else { 0 };
+        let group = first.checked_div(bpg).unwrap_or(0);
         let _ = write!(
             s,
             "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\"><title>blocks {}-{} (group {group}): {a} allocated, {d} deleted-recoverable</title></rect>",
