@@ -280,7 +280,7 @@ pub fn scan(a: &ScanArgs) -> Result<i32> {
                 } else {
                     root.root().join(&dirs[i])
                 };
-                let code = if !a.force && rscan::is_done(&out) {
+                let code = if !a.force && rscan::is_done_for(&out, &inp.path) {
                     if !a.quiet {
                         eprintln!(
                             "{}: already done (report in {}); --force to redo",
@@ -372,4 +372,37 @@ pub fn index_cmd(dir: &Path) -> Result<i32> {
         dir.join("index.html").display()
     );
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn sizes_and_shards() {
+        assert_eq!(parse_size("4G"), Ok(4 << 30));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("100k"), Ok(100 << 10));
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert!(parse_size("0").is_err() && parse_size("4X").is_err());
+        assert_eq!(parse_shard("1/4"), Ok((1, 4)));
+        assert!(parse_shard("4/4").is_err() && parse_shard("1").is_err());
+    }
+    #[test]
+    fn csv_manifest() {
+        let d = std::env::temp_dir().join(format!("wo-man-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        let p = d.join("m.csv");
+        std::fs::write(&p, "Case_ID,Path,SHA256\n\"C1\",a.dd,ABC\nC2,/x/b.dd,\n").unwrap();
+        let m = read_manifest(&p).unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].path, d.join("a.dd"));
+        assert_eq!(m[0].case_id.as_deref(), Some("C1"));
+        assert_eq!(
+            m[0].expected.as_ref().unwrap().sha256.as_deref(),
+            Some("ABC")
+        );
+        assert_eq!(m[1].path, PathBuf::from("/x/b.dd"));
+        assert!(m[1].expected.is_none());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 }

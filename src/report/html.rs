@@ -325,11 +325,11 @@ fn container_section(r: &Value, c: &Value, removed: bool) -> String {
         txt(&c["exit_code"]),
         if c["privileged"] == true { " &middot; <b class=\"sev-high\">privileged</b>" } else { "" }
     );
-    // Layer stack, top (r/w) first.
+    // Layer stack, as stored: top (r/w) first.
     let layers = arr(&c["layers"]);
     if !layers.is_empty() {
         s.push_str("<div class=\"stack\">");
-        for l in layers.iter().rev() {
+        for l in layers.iter() {
             let role = l["role"].as_str().unwrap_or("");
             let cls = if role.contains("rw") || role == "upper" {
                 "rw"

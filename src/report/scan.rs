@@ -190,8 +190,10 @@ fn docker_time(s: &Option<String>) -> Option<Timestamp> {
 pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome> {
     let started = now();
     let dir = SafeDir::create(out, &[img])?;
-    clear_outputs(dir.root())?;
+    // Custody first: a missing image or a hash mismatch leaves any earlier
+    // report in place.
     let cust = custody(img, opts)?;
+    clear_outputs(dir.root())?;
     let mut log = Log {
         w: dir.create_root_file("scan.log")?,
         warnings: Vec::new(),
@@ -848,6 +850,15 @@ pub fn image_dirs(images: &[PathBuf]) -> Vec<String> {
 pub fn is_done(dir: &Path) -> bool {
     std::fs::symlink_metadata(dir.join("done.json")).is_ok_and(|m| m.is_file())
         && std::fs::symlink_metadata(dir.join("report.json")).is_ok_and(|m| m.is_file())
+}
+
+/// Is this output directory a completed scan of `img` (same path as given)?
+pub fn is_done_for(dir: &Path, img: &Path) -> bool {
+    is_done(dir)
+        && std::fs::read(dir.join("done.json"))
+            .ok()
+            .and_then(|d| serde_json::from_slice::<Value>(&d).ok())
+            .is_some_and(|v| v["image"].as_str() == Some(&img.display().to_string()))
 }
 
 fn type_bits(t: crate::ext4::FileType) -> u16 {
