@@ -116,6 +116,9 @@ fn one_scan_produces_every_output() {
         assert_eq!(row["container"], gone_truth["id"]);
         assert_eq!(row["container_removed"], true);
         assert_eq!(row["sha256"], f["sha256"]);
+        let rel = row["recovered_to"].as_str().expect("recovered_to");
+        let data = std::fs::read(out.join(rel)).unwrap();
+        assert_eq!(sha256_hex(&data), f["sha256"]);
     }
     // Merged-view whiteouts of web.
     let wh = r["whiteouts"]

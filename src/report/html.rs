@@ -161,9 +161,31 @@ fn deleted_rows(ds: &[&Value], cap: usize) -> Vec<Vec<String>> {
                 txt(&d["name_source"]),
                 txt(&d["dtime"]),
                 format!("<span class=\"mono\">{}</span>", txt(&d["sha256"])),
+                match d["recovered_to"].as_str() {
+                    Some(p) => format!("<a href=\"{}\">file</a>", esc(&href(p))),
+                    None => "-".into(),
+                },
             ]
         })
         .collect()
+}
+
+/// A relative link to a written file: each path component percent-encoded.
+fn href(p: &str) -> String {
+    p.split('/')
+        .map(|c| {
+            c.bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 const DELETED_HEADS: &[&str] = &[
@@ -175,6 +197,7 @@ const DELETED_HEADS: &[&str] = &[
     "name source",
     "deleted (dtime)",
     "sha256",
+    "recovered",
 ];
 
 /// The block map as inline SVG: one cell per `blocks_per_cell` blocks.

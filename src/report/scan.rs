@@ -494,12 +494,17 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     // Recovered files.
     sp.set_message("recovered files");
     let rdir = SafeDir::create(&dir.root().join("recovered"), &[img])?;
+    let written_to: std::cell::RefCell<std::collections::HashMap<usize, String>> =
+        Default::default();
     let written = recovered::write_recovered(
         &fs,
         &rdir,
         &rec.candidates,
         recovered::Filter::default(),
         &|i, m| {
+            if let Some(p) = m.get("written_to").and_then(|v| v.as_str()) {
+                written_to.borrow_mut().insert(i, format!("recovered/{p}"));
+            }
             let k = &classes[i];
             m.insert("class".into(), json!(k.kind));
             m.insert("container".into(), json!(k.container));
@@ -542,13 +547,16 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     }
 
     // report.json
+    let written_to = written_to.into_inner();
     let deleted: Vec<Value> = rec
         .candidates
         .iter()
         .zip(&classes)
-        .map(|(c, k)| {
+        .enumerate()
+        .map(|(i, (c, k))| {
             let mut v = candidate_json(c);
             if let Value::Object(m) = &mut v {
+                m.insert("recovered_to".into(), json!(written_to.get(&i)));
                 m.insert("class".into(), json!(k.kind));
                 m.insert("host_path".into(), json!(json_name(&k.host_path)));
                 m.insert("container_path".into(), json!(json_name(&k.path)));
