@@ -38,7 +38,8 @@ flags=(--headless --no-sandbox --disable-gpu --disable-background-networking
   --user-data-dir="$work/profile" --virtual-time-budget=5000)
 
 fail=0
-# Console messages are logged as `...:CONSOLE(line)] "text", source: ...`;
+# Console messages are logged as `...:INFO:CONSOLE:line] "text", source: ...`
+# (older builds: `CONSOLE(line)`);
 # a CSP violation (any network request) is logged there too.
 check_page() { # file, screenshot name, required ids...
   local page=$1 shot=$2; shift 2
@@ -46,7 +47,7 @@ check_page() { # file, screenshot name, required ids...
   local dom="$work/$shot.dom.html" log="$work/$shot.console.log"
   "$browser" "${flags[@]}" --dump-dom "$url" > "$dom" 2> "$log" || true
   local errors
-  errors=$(grep -E 'CONSOLE\(|Uncaught|Content Security Policy|ERR_NAME_NOT_RESOLVED' "$log" || true)
+  errors=$(grep -E 'CONSOLE[:(]|Uncaught|Content Security Policy|ERR_NAME_NOT_RESOLVED' "$log" || true)
   if [ -n "$errors" ]; then
     echo "FAIL $page: console errors:"; echo "$errors" | head -20; fail=1
   else
@@ -67,10 +68,20 @@ printf '<!DOCTYPE html><html><body><p id="x">x</p><script>notDefined();</script>
   > "$work/selftest.html"
 "$browser" "${flags[@]}" --dump-dom "file://$(realpath "$work/selftest.html")" \
   > /dev/null 2> "$work/selftest.log" || true
-if grep -qE 'CONSOLE\(|Uncaught' "$work/selftest.log"; then
+if grep -qE 'CONSOLE[:(]|Uncaught' "$work/selftest.log"; then
   echo "ok   self-test: a script error is detected"
 else
   echo "FAIL self-test: this chromium does not log console errors; the check would be blind"; fail=1
+fi
+# ... and so is a network request blocked by a CSP like the report's.
+printf '%s' '<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src '"'"'none'"'"'"></head><body><img src="http://example.com/x.png"></body></html>' \
+  > "$work/selftest-net.html"
+"$browser" "${flags[@]}" --dump-dom "file://$(realpath "$work/selftest-net.html")" \
+  > /dev/null 2> "$work/selftest-net.log" || true
+if grep -q 'Content Security Policy' "$work/selftest-net.log"; then
+  echo "ok   self-test: a network request is detected"
+else
+  echo "FAIL self-test: a blocked network request was not logged"; fail=1
 fi
 
 check_page "$dir/report.html" report summary findings containers block-map-svg \
