@@ -85,7 +85,7 @@ else
 fi
 
 check_page "$dir/report.html" report summary findings containers block-map-svg \
-  timeline-svg deleted-table custody warnings
+  timeline-svg timeline-all-svg deleted-table custody warnings
 # The sortable tables' script ran: clicking a header sorts (no error above),
 # and every container has its own section.
 grep -q 'id="container-' "$work/report.dom.html" || { echo "FAIL no container sections"; fail=1; }

@@ -244,7 +244,7 @@ fn block_map_svg(bm: &Value) -> String {
 }
 
 /// Stacked-bar timeline chart as inline SVG.
-fn timeline_svg(t: &Value) -> String {
+fn timeline_svg(t: &Value, id: &str) -> String {
     let Some(kinds) = t["kinds"].as_object() else {
         return "<p class=\"muted\">no events</p>".into();
     };
@@ -264,7 +264,7 @@ fn timeline_svg(t: &Value) -> String {
     let maxv = tot.iter().copied().max().unwrap_or(1).max(1) as f64;
     let (w, h, bw) = (n * 12 + 60, 220usize, 12usize);
     let mut s = format!(
-        "<svg id=\"timeline-svg\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{}\" role=\"img\">",
+        "<svg id=\"{id}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{}\" role=\"img\">",
         h + 40
     );
     let mut base = vec![0f64; n];
@@ -573,7 +573,16 @@ pub fn report_html(r: &Value) -> String {
     );
     b.push_str(&block_map_svg(bm));
     b.push_str("</section><section id=\"timeline\"><h2>Timeline</h2>");
-    b.push_str(&timeline_svg(&r["timeline_summary"]));
+    b.push_str("<h3>Around the containers' activity</h3>");
+    b.push_str(&timeline_svg(
+        &r["timeline_summary"]["focus"],
+        "timeline-svg",
+    ));
+    b.push_str("<h3>Whole range</h3>");
+    b.push_str(&timeline_svg(
+        &r["timeline_summary"]["all"],
+        "timeline-all-svg",
+    ));
     b.push_str("<p class=\"muted\">Every event is in timeline.jsonl (Timesketch) and bodyfile (mactime -b).</p>");
     b.push_str("</section><section id=\"deleted\"><h2>Deleted files</h2>");
     let all: Vec<&Value> = cands.iter().collect();

@@ -55,11 +55,33 @@ impl<W: Write> Timeline<W> {
         Ok(())
     }
 
-    /// Flush and return the histogram: up to `n` equal buckets between the
-    /// first and last event, counts per kind.
+    /// Flush and return the histograms (counts per kind in `n` equal
+    /// buckets): `all` from the first to the last event, and `focus` from
+    /// an hour before the first container event to the last event (the
+    /// case's activity, without years-old image files), or `all` again
+    /// when there is no container event.
     pub fn finish(mut self, n: usize) -> Result<Value> {
         self.w.flush().map_err(|e| Error::io("timeline.jsonl", e))?;
-        Ok(histogram(&self.times, n))
+        let all = histogram(&self.times, n);
+        let first_container = self
+            .times
+            .iter()
+            .filter(|t| t.1 == "container")
+            .map(|t| t.0)
+            .min();
+        let focus = match first_container {
+            Some(s) => {
+                let v: Vec<(i64, &'static str)> = self
+                    .times
+                    .iter()
+                    .copied()
+                    .filter(|t| t.0 >= s - 3600)
+                    .collect();
+                histogram(&v, n)
+            }
+            None => all.clone(),
+        };
+        Ok(serde_json::json!({"all": all, "focus": focus}))
     }
 }
 
@@ -71,7 +93,8 @@ pub fn histogram(times: &[(i64, &'static str)], n: usize) -> Value {
     ) else {
         return serde_json::json!({"start": null, "end": null, "bucket_secs": 0, "kinds": {}});
     };
-    let n = n.max(1) as i64;
+    // No more buckets than seconds in the range.
+    let n = (n.max(1) as i64).min(hi - lo + 1);
     let width = ((hi - lo) / n + 1).max(1);
     let mut kinds: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
     for (t, k) in times {
