@@ -369,6 +369,12 @@ fn manifest_hashes_are_verified_before_analysis() {
     assert_eq!(c, 2, "{e}");
     assert!(e.contains("hash mismatch"), "{e}");
     assert!(!out.join("hostA.dd/report.json").exists());
+    let ix = json_file(&out.join("index.json"));
+    assert_eq!(ix["totals"]["images"], 0);
+    assert!(ix["failed"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("hash mismatch"));
     // The right hash (JSON manifest): analysed, case id recorded.
     let js = ev.join("good.json");
     std::fs::write(

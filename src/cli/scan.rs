@@ -316,11 +316,17 @@ pub fn scan(a: &ScanArgs) -> Result<i32> {
                             o.exit_code
                         }
                         Err(e) => {
+                            let msg = e.to_string();
                             eprintln!(
                                 "whiteout: {}: {}",
                                 inp.path.display(),
-                                crate::util::escape::escape_str(&e.to_string())
+                                crate::util::escape::escape_str(&msg)
                             );
+                            if !single {
+                                if let Err(e2) = rscan::write_error(&out, &inp.path, &msg) {
+                                    eprintln!("whiteout: {}: {e2}", out.display());
+                                }
+                            }
                             2
                         }
                     }

@@ -664,6 +664,20 @@ pub fn index_html(ix: &Value) -> String {
         ],
         &rows,
     ));
+    let failed: Vec<Vec<String>> = arr(&ix["failed"])
+        .iter()
+        .map(|f| {
+            vec![
+                txt(&f["dir"]),
+                format!("<span class=\"mono\">{}</span>", txt(&f["image"])),
+                txt(&f["error"]),
+            ]
+        })
+        .collect();
+    if !failed.is_empty() {
+        b.push_str("<h3>Not analysed</h3>");
+        b.push_str(&table("failed-table", &["dir", "image", "error"], &failed));
+    }
     b.push_str("</section><section id=\"top-deletions\"><h2>Top deletions</h2>");
     let mut rows = Vec::new();
     for i in arr(&ix["images"]) {

@@ -74,7 +74,8 @@ fn summary(dir: &str, r: &Value) -> Value {
 }
 
 /// Build the index from every completed `<dir>/report.json` under
-/// `root` (sorted by directory name). Incomplete ones are listed apart.
+/// `root` (sorted by directory name). Images that failed (`error.json`)
+/// and incomplete ones are listed apart.
 pub fn build(root: &Path) -> Result<Value> {
     let rd = std::fs::read_dir(root)
         .map_err(|e| Error::usage(format!("cannot read {}: {e}", root.display())))?;
@@ -86,9 +87,17 @@ pub fn build(root: &Path) -> Result<Value> {
     names.sort();
     let mut images = Vec::new();
     let mut incomplete = Vec::new();
+    let mut failed = Vec::new();
     for n in names {
         let d = root.join(&n);
         if !is_done(&d) {
+            if let Some(e) = std::fs::read(d.join("error.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            {
+                failed.push(json!({"dir": n, "image": e["image"], "error": e["error"]}));
+                continue;
+            }
             if d.join("report.json").exists() || d.join("scan.log").exists() {
                 incomplete.push(n);
             }
@@ -123,6 +132,7 @@ pub fn build(root: &Path) -> Result<Value> {
         "totals": totals,
         "images": images,
         "incomplete": incomplete,
+        "failed": failed,
     }))
 }
 

@@ -33,6 +33,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// Files and folders a scan writes in an image's output directory.
 pub const OUTPUTS: &[&str] = &[
     "done.json",
+    "error.json",
     "report.json",
     "report.html",
     "bodyfile",
@@ -190,9 +191,17 @@ fn docker_time(s: &Option<String>) -> Option<Timestamp> {
 pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome> {
     let started = now();
     let dir = SafeDir::create(out, &[img])?;
-    // Custody first: a missing image or a hash mismatch leaves any earlier
-    // report in place.
+    // Custody, then the filesystem: a missing or unreadable image, or a
+    // hash mismatch, leaves any earlier report in place.
     let cust = custody(img, opts)?;
+    let src = image::open(img)?;
+    let loc = locate(&src, opts.partition, opts.offset)?;
+    let fs = Filesystem::open(loc.volume.clone()).map_err(|e| match e {
+        Error::Io { context, source } => {
+            Error::usage(format!("{}: {context}: {source}", img.display()))
+        }
+        other => other,
+    })?;
     clear_outputs(dir.root())?;
     let mut log = Log {
         w: dir.create_root_file("scan.log")?,
@@ -209,20 +218,11 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             h.bytes, h.md5, h.sha1, h.sha256
         ));
     }
-
     // Partitions and filesystem.
-    let src = image::open(img)?;
-    let loc = locate(&src, opts.partition, opts.offset)?;
     if let Some(n) = &loc.note {
         log.info(n);
     }
     log.warn_all("partitions", &loc.table.warnings);
-    let fs = Filesystem::open(loc.volume.clone()).map_err(|e| match e {
-        Error::Io { context, source } => {
-            Error::usage(format!("{}: {context}: {source}", img.display()))
-        }
-        other => other,
-    })?;
     log.warn_all("filesystem", &fs.take_warnings());
     let sp = hashing::spinner("docker", opts.quiet);
 
@@ -852,6 +852,19 @@ pub fn image_dirs(images: &[PathBuf]) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// Record why an image could not be analysed (`error.json`, listed by the
+/// index). Earlier outputs of the image are left as they were.
+pub fn write_error(out: &Path, img: &Path, err: &str) -> Result<()> {
+    let dir = SafeDir::create(out, &[img])?;
+    let mut w = dir.create_root_file("error.json")?;
+    serde_json::to_writer_pretty(
+        &mut w,
+        &json!({"image": img.display().to_string(), "error": err, "exit_code": 2}),
+    )
+    .map_err(|e| Error::io("error.json", std::io::Error::other(e)))?;
+    w.flush().map_err(|e| Error::io("error.json", e))
 }
 
 /// Is this output directory a completed scan?
