@@ -414,3 +414,31 @@ fn bad_usage_is_exit_2() {
     let (c, _, _) = run(&["scan", "x", "-o", out.to_str().unwrap(), "--shard", "2/2"]);
     assert_eq!(c, 2);
 }
+
+#[test]
+fn damaged_structures_finish_with_exit_3() {
+    let full = image_bytes("ext4", "default");
+    let ev = tmp("damaged-evidence");
+    std::fs::create_dir_all(&ev).unwrap();
+    let img = ev.join("cut.img");
+    std::fs::write(&img, &full[..full.len() / 2]).unwrap();
+    let out = tmp("damaged");
+    let (c, _, e) = run(&[
+        "scan",
+        img.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(c, 3, "{e}");
+    let r = json_file(&out.join("report.json"));
+    assert_eq!(r["exit_code"], 3);
+    assert!(r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("truncated")));
+    assert!(out.join("done.json").is_file());
+    let log = std::fs::read_to_string(out.join("scan.log")).unwrap();
+    assert!(log.contains(" warning "));
+}

@@ -154,7 +154,16 @@ pub fn custody(image: &Path, opts: &ScanOptions) -> Result<Custody> {
 struct Log {
     w: std::io::BufWriter<std::fs::File>,
     warnings: Vec<String>,
+    notes: Vec<String>,
 }
+
+/// Messages that describe normal states, not damage: they go to `notes`
+/// and do not make the exit code 3. (A jbd2 ring overwrites the start of
+/// old transactions in normal operation.)
+const BENIGN: &[&str] = &[
+    "only its commit block survives",
+    "the journal ring is empty",
+];
 
 impl Log {
     fn info(&mut self, msg: &str) {
@@ -162,6 +171,16 @@ impl Log {
     }
     fn warn(&mut self, phase: &str, msg: &str) {
         let m = format!("{phase}: {msg}");
+        if BENIGN.iter().any(|b| msg.contains(b)) {
+            let _ = writeln!(
+                self.w,
+                "{} note {}",
+                now().rfc3339(),
+                crate::util::escape::escape_str(&m)
+            );
+            self.notes.push(m);
+            return;
+        }
         let _ = writeln!(
             self.w,
             "{} warning {}",
@@ -206,6 +225,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     let mut log = Log {
         w: dir.create_root_file("scan.log")?,
         warnings: Vec::new(),
+        notes: Vec::new(),
     };
     log.info(&format!(
         "whiteout {} scan of {}",
@@ -668,6 +688,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             "log": "scan.log",
         },
         "warnings": log.warnings,
+        "notes": log.notes,
         "exit_code": exit_code,
     });
     let mut w = dir.create_root_file("report.json")?;
