@@ -9,6 +9,8 @@ use crate::util::time::Timestamp;
 
 /// One file's fields.
 pub struct Row<'a> {
+    /// MD5 of the content when computed (recovered deleted files), else `0`.
+    pub md5: Option<&'a str>,
     pub name: &'a [u8],
     pub prefix: Option<&'a str>,
     pub deleted: bool,
@@ -54,7 +56,10 @@ impl Row<'_> {
             name.push_str(" (deleted)");
         }
         format!(
-            "0|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}\n",
+            "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}\n",
+            self.md5
+                .filter(|m| m.len() == 32 && m.bytes().all(|b| b.is_ascii_hexdigit()))
+                .unwrap_or("0"),
             name,
             self.inode,
             mode_as_string(self.dirent_type, self.mode),
@@ -75,6 +80,7 @@ mod tests {
     #[test]
     fn rows() {
         let r = Row {
+            md5: None,
             name: b"/a|b\n",
             prefix: Some("web"),
             deleted: true,

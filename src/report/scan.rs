@@ -317,6 +317,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             return;
         };
         let r = Row {
+            md5: None,
             name: e.path,
             prefix: None,
             deleted: false,
@@ -358,6 +359,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
                     let i = &e.inode;
                     let (uid, gid) = view.ids(i);
                     let r = Row {
+                        md5: None,
                         name: &e.path,
                         prefix: Some(&name),
                         deleted: false,
@@ -389,6 +391,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             if let Some(h) = w.hidden.first() {
                 if let Ok(i) = fs.inode(h.inode) {
                     let r = Row {
+                        md5: None,
                         name: &w.path,
                         prefix: Some(&name),
                         deleted: true,
@@ -422,6 +425,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             c.mode
         };
         let mut r = Row {
+            md5: c.md5.as_deref(),
             name: &c.path,
             prefix: None,
             deleted: true,
