@@ -7,6 +7,7 @@ mod fscmd;
 mod journal;
 mod output;
 mod recover;
+mod scan;
 
 use crate::ext4::volume::{locate, Located};
 use crate::ext4::Filesystem;
@@ -214,6 +215,14 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         inode: Option<u32>,
     },
+    /// The whole analysis of one image or an evidence store, with
+    /// report.json, report.html, bodyfile, timeline.jsonl, recovered files.
+    Scan(scan::ScanArgs),
+    /// Rebuild index.json/index.html from the reports under DIR (merges shards).
+    Index {
+        /// The scan output directory holding one folder per image.
+        dir: PathBuf,
+    },
     /// Host and container findings with severity and evidence.
     Findings {
         #[command(flatten)]
@@ -224,7 +233,7 @@ pub enum Command {
 }
 
 /// Exit codes: 0 done, 1 the thing asked for is absent, 2 bad usage or
-/// unreadable input.
+/// unreadable input, 3 (scan) finished with damaged structures skipped.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -365,6 +374,8 @@ fn run(cli: Cli) -> crate::Result<i32> {
             let fs = open_fs(&vol)?;
             attribute::attribute(&fs.1, json, blocks.as_deref(), inode)
         }
+        Command::Scan(a) => scan::scan(&a),
+        Command::Index { dir } => scan::index_cmd(&dir),
     }
 }
 

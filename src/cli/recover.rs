@@ -3,34 +3,14 @@
 use super::output::{print_warnings, Out};
 use crate::ext4::Filesystem;
 use crate::recover::{self, ContentState, DeletedCandidate, NameSource, Recovery};
-use crate::report::extract::{glob_match, SafeDir};
+use crate::report::extract::SafeDir;
 use crate::util::bytes::hex;
 use crate::util::escape::{escape_bytes, is_utf8, json_name};
 use crate::{Error, Result};
 use serde_json::{json, Value};
 use std::path::Path;
 
-/// One JSON row for a candidate (shared by `deleted`, `ls -d --json` and
-/// the recovery manifest).
-pub fn candidate_json(c: &DeletedCandidate) -> Value {
-    let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.insert("path".into(), json!(json_name(&c.path)));
-        if !is_utf8(&c.path) {
-            m.insert("path_hex".into(), json!(hex(&c.path)));
-        }
-        m.insert(
-            "other_paths".into(),
-            json!(c
-                .other_paths
-                .iter()
-                .map(|(p, s)| json!({"path": json_name(p), "name_source": s}))
-                .collect::<Vec<_>>()),
-        );
-        m.insert("deleted".into(), json!(true));
-    }
-    v
-}
+pub use crate::report::recovered::candidate_json;
 
 fn run_recovery(fs: &Filesystem) -> Recovery {
     let r = recover::analyse(fs, &recover::Options::default());
@@ -183,7 +163,7 @@ pub fn icat_recover(fs: &Filesystem, ino: u32) -> Result<i32> {
         )));
     };
     let mut out = Out::new();
-    write_content(fs, c, out.raw())?;
+    crate::report::recovered::write_content(fs, c, out.raw())?;
     out.finish()?;
     eprintln!(
         "inode {ino}: content {}, size {} ({}), map {}",
@@ -204,16 +184,6 @@ pub fn icat_recover(fs: &Filesystem, ino: u32) -> Result<i32> {
     )
 }
 
-fn write_content(fs: &Filesystem, c: &DeletedCandidate, w: &mut dyn std::io::Write) -> Result<()> {
-    if let Some(d) = &c.inline_data {
-        return w.write_all(d).map_err(|e| Error::io("writing", e));
-    }
-    if matches!(c.content, ContentState::Full | ContentState::Partial) {
-        return recover::content::stream(fs, &c.runs, c.size.unwrap_or(0), w);
-    }
-    Ok(())
-}
-
 /// `whiteout recover IMAGE -o DIR [--path GLOB] [--inode N]`
 pub fn recover_to(
     fs: &Filesystem,
@@ -226,56 +196,18 @@ pub fn recover_to(
     let r = run_recovery(fs);
     let ctx = crate::attribute::DockerContext::load(fs, &r);
     let at = crate::attribute::Attributor::new(fs, ctx.as_ref(), &r);
-    let mut manifest = dir.create_root_file("manifest.jsonl")?;
-    let (mut written, mut listed) = (0usize, 0usize);
-    for (i, c) in r.candidates.iter().enumerate() {
-        if inode.is_some_and(|n| n != c.inode) {
-            continue;
-        }
-        if let Some(g) = glob {
-            if !glob_match(g.as_bytes(), &c.path) {
-                continue;
-            }
-        }
-        listed += 1;
-        let rel = SafeDir::relative(&c.path);
-        let mut row = candidate_json(c);
-        let wrote = match c.file_type {
-            crate::ext4::FileType::Dir => {
-                dir.mkdir(&rel)?;
-                None
-            }
-            crate::ext4::FileType::Regular | crate::ext4::FileType::Unknown
-                if c.inline_data.is_some()
-                    || matches!(c.content, ContentState::Full | ContentState::Partial) =>
-            {
-                Some(dir.write_file(&rel, &mut |w| write_content(fs, c, w))?)
-            }
-            // Symlinks are never created: their target is in the manifest.
-            // Devices, FIFOs and sockets are never created either.
-            _ => None,
-        };
-        if let (Some(p), Value::Object(m)) = (&wrote, &mut row) {
-            m.insert("written_to".into(), json!(p.to_string_lossy()));
-            written += 1;
-        }
-        let missing: Vec<Value> = c
-            .runs
-            .iter()
-            .filter(|r| r.state != recover::RunState::Free)
-            .map(|r| json!({"logical": r.logical, "physical": r.physical, "len": r.len, "state": r.state}))
-            .collect();
-        if let Value::Object(m) = &mut row {
-            m.insert("not_recovered_runs".into(), json!(missing));
+    let n = crate::report::recovered::write_recovered(
+        fs,
+        &dir,
+        &r.candidates,
+        crate::report::recovered::Filter { glob, inode },
+        &|i, m| {
             if let Some(a) = at.for_candidate(i) {
                 m.insert("attribution".into(), json!(a));
             }
-        }
-        serde_json::to_writer(&mut manifest, &row)
-            .map_err(|e| Error::io("manifest", std::io::Error::other(e)))?;
-        std::io::Write::write_all(&mut manifest, b"\n").map_err(|e| Error::io("manifest", e))?;
-    }
-    std::io::Write::flush(&mut manifest).map_err(|e| Error::io("manifest", e))?;
+        },
+    )?;
+    let (listed, written) = (n.listed, n.written);
     eprintln!(
         "{listed} candidates, {written} files written under {}; see manifest.jsonl",
         dir.root().display()

@@ -1,0 +1,927 @@
+//! `scan` of one image: every analysis in order, every report file.
+//!
+//! Order: chain of custody (size, mtime, hashes), partitions, filesystem,
+//! Docker roots, images, layers (with integrity), containers (live and
+//! removed), merged-view whiteouts, deleted files (classified), attribution,
+//! carving, findings; then the end-of-run custody check. `done.json` is
+//! written last: its presence marks a complete image for resume.
+
+use super::bodyfile::{self, Row};
+use super::extract::SafeDir;
+use super::hashing::{self, FileState, Hashes};
+use super::recovered::{self, candidate_json};
+use super::timeline::Timeline;
+use crate::docker::classify::{self, Classification};
+use crate::docker::overlay::{layer_marks, LayerFormat, MergedView};
+use crate::docker::removed::{self, RemovedContainer};
+use crate::docker::{findings, logs, tarsplit, DockerHost, Finding, Whiteout};
+use crate::ext4::inode::ROOT_INO;
+use crate::ext4::volume::locate;
+use crate::ext4::Filesystem;
+use crate::recover::{self, ContentState, Recovery};
+use crate::util::escape::json_name;
+use crate::util::time::{parse_rfc3339, Timestamp};
+use crate::{image, Error, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// report.json schema identifier and version (see the README).
+pub const SCHEMA: &str = "whiteout-scan-report";
+pub const SCHEMA_VERSION: u32 = 1;
+/// Files and folders a scan writes in an image's output directory.
+pub const OUTPUTS: &[&str] = &[
+    "done.json",
+    "error.json",
+    "report.json",
+    "report.html",
+    "bodyfile",
+    "timeline.jsonl",
+    "scan.log",
+    "recovered",
+    "carved",
+];
+
+/// Hashes a manifest expects (any subset).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Expected {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub md5: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+impl Expected {
+    pub fn is_empty(&self) -> bool {
+        self.md5.is_none() && self.sha1.is_none() && self.sha256.is_none()
+    }
+    /// Mismatching digests as `name expected X, got Y`.
+    pub fn mismatches(&self, h: &Hashes) -> Vec<String> {
+        let mut v = Vec::new();
+        for (n, e, g) in [
+            ("md5", &self.md5, &h.md5),
+            ("sha1", &self.sha1, &h.sha1),
+            ("sha256", &self.sha256, &h.sha256),
+        ] {
+            if let Some(e) = e {
+                if !e.trim().eq_ignore_ascii_case(g) {
+                    v.push(format!("{n} expected {}, got {g}", e.trim()));
+                }
+            }
+        }
+        v
+    }
+}
+
+/// Options of one image's scan.
+#[derive(Clone, Debug, Default)]
+pub struct ScanOptions {
+    pub hash: bool,
+    pub carve: bool,
+    pub quiet: bool,
+    pub command_line: Vec<String>,
+    pub case_id: Option<String>,
+    pub expected: Option<Expected>,
+    pub partition: Option<u32>,
+    pub offset: Option<u64>,
+}
+
+/// Result of one image's scan.
+#[derive(Debug)]
+pub struct Outcome {
+    /// 0 done, 3 finished with damaged structures skipped.
+    pub exit_code: i32,
+    pub warnings: usize,
+}
+
+pub fn now() -> Timestamp {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp::new(d.as_secs() as i64, d.subsec_nanos())
+}
+
+/// Remove what an earlier (interrupted or forced) scan left in `dir`:
+/// only the names a scan writes, never anything else. Symlinks are
+/// removed as links, never followed.
+pub fn clear_outputs(dir: &Path) -> Result<()> {
+    for n in OUTPUTS {
+        let p = dir.join(n);
+        let Ok(m) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        let r = if m.is_dir() {
+            std::fs::remove_dir_all(&p)
+        } else {
+            std::fs::remove_file(&p)
+        };
+        r.map_err(|e| Error::io(format!("removing {}", p.display()), e))?;
+    }
+    Ok(())
+}
+
+/// The evidence's custody record before analysis.
+pub struct Custody {
+    pub state: FileState,
+    pub hashes: Option<Hashes>,
+}
+
+/// Stat and hash the evidence, and check it against expected hashes.
+pub fn custody(image: &Path, opts: &ScanOptions) -> Result<Custody> {
+    let state = hashing::file_state(image)?;
+    let want = opts.expected.as_ref().filter(|e| !e.is_empty());
+    let hashes = if opts.hash || want.is_some() {
+        Some(hashing::hash_image(image, opts.quiet, "hashing")?)
+    } else {
+        None
+    };
+    if let (Some(e), Some(h)) = (want, &hashes) {
+        let bad = e.mismatches(h);
+        if !bad.is_empty() {
+            return Err(Error::usage(format!(
+                "{}: hash mismatch against the manifest ({}); not analysed",
+                image.display(),
+                bad.join("; ")
+            )));
+        }
+    }
+    Ok(Custody { state, hashes })
+}
+
+struct Log {
+    w: std::io::BufWriter<std::fs::File>,
+    warnings: Vec<String>,
+    notes: Vec<String>,
+}
+
+/// Messages that describe normal states, not damage: they go to `notes`
+/// and do not make the exit code 3. (A jbd2 ring overwrites the start of
+/// old transactions in normal operation.)
+const BENIGN: &[&str] = &[
+    "only its commit block survives",
+    "the journal ring is empty",
+];
+
+impl Log {
+    fn info(&mut self, msg: &str) {
+        let _ = writeln!(self.w, "{} info {}", now().rfc3339(), msg);
+    }
+    fn warn(&mut self, phase: &str, msg: &str) {
+        let m = format!("{phase}: {msg}");
+        if BENIGN.iter().any(|b| msg.contains(b)) {
+            let _ = writeln!(
+                self.w,
+                "{} note {}",
+                now().rfc3339(),
+                crate::util::escape::escape_str(&m)
+            );
+            self.notes.push(m);
+            return;
+        }
+        let _ = writeln!(
+            self.w,
+            "{} warning {}",
+            now().rfc3339(),
+            crate::util::escape::escape_str(&m)
+        );
+        self.warnings.push(m);
+    }
+    fn warn_all(&mut self, phase: &str, ws: &[String]) {
+        for w in ws {
+            self.warn(phase, w);
+        }
+    }
+}
+
+fn ts_field(t: Option<Timestamp>) -> Value {
+    t.map(|t| Value::from(t.rfc3339())).unwrap_or(Value::Null)
+}
+
+fn docker_time(s: &Option<String>) -> Option<Timestamp> {
+    s.as_deref()
+        .filter(|s| !crate::docker::containers::is_zero_time(s))
+        .and_then(parse_rfc3339)
+}
+
+/// Scan one image into `out` (created; must not hold the evidence).
+pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome> {
+    let started = now();
+    let dir = SafeDir::create(out, &[img])?;
+    // Custody, then the filesystem: a missing or unreadable image, or a
+    // hash mismatch, leaves any earlier report in place.
+    let cust = custody(img, opts)?;
+    let src = image::open(img)?;
+    let loc = locate(&src, opts.partition, opts.offset)?;
+    let fs = Filesystem::open(loc.volume.clone()).map_err(|e| match e {
+        Error::Io { context, source } => {
+            Error::usage(format!("{}: {context}: {source}", img.display()))
+        }
+        other => other,
+    })?;
+    clear_outputs(dir.root())?;
+    let mut log = Log {
+        w: dir.create_root_file("scan.log")?,
+        warnings: Vec::new(),
+        notes: Vec::new(),
+    };
+    log.info(&format!(
+        "whiteout {} scan of {}",
+        env!("CARGO_PKG_VERSION"),
+        img.display()
+    ));
+    if let Some(h) = &cust.hashes {
+        log.info(&format!(
+            "{} bytes; md5 {} sha1 {} sha256 {}",
+            h.bytes, h.md5, h.sha1, h.sha256
+        ));
+    }
+    // Partitions and filesystem.
+    if let Some(n) = &loc.note {
+        log.info(n);
+    }
+    log.warn_all("partitions", &loc.table.warnings);
+    log.warn_all("filesystem", &fs.take_warnings());
+    let sp = hashing::spinner("docker", opts.quiet);
+
+    // Docker.
+    log.info("docker: roots, images, layers, containers");
+    let host = DockerHost::load(&fs);
+    log.warn_all("docker", &host.warnings);
+    let layers: Vec<Value> = host
+        .layers
+        .iter()
+        .map(|l| {
+            let integrity = tarsplit::verify_layer(&fs, l);
+            let fmt = if l.driver == "aufs" {
+                LayerFormat::Aufs
+            } else {
+                LayerFormat::Overlay
+            };
+            let marks = l
+                .dir_inode
+                .map(|d| layer_marks(&fs, d, fmt))
+                .unwrap_or_default();
+            json!({"layer": l, "integrity": integrity, "whiteouts": marks.whiteouts,
+                   "opaque_dirs": marks.opaque_dirs, "redirects": marks.redirects})
+        })
+        .collect();
+
+    // Deleted files.
+    sp.set_message("deleted files");
+    log.info("recovery: inode tables, journal, directory slack, freed directory blocks");
+    let rec: Recovery = recover::analyse(&fs, &recover::Options::default());
+    log.warn_all("recovery", &rec.warnings);
+    let gone: Vec<RemovedContainer> = if host.roots.is_empty() {
+        Vec::new()
+    } else {
+        removed::find_removed(&fs, &host, &rec)
+    };
+    let classes: Vec<Classification> = if host.roots.is_empty() {
+        rec.candidates.iter().map(classify::plain).collect()
+    } else {
+        classify::classify_deleted(&host, &gone, &rec.candidates)
+    };
+    let mut fws = Vec::new();
+    let found: Vec<Finding> = findings::collect(&fs, &host.roots, &host.containers, &mut fws);
+    log.warn_all("findings", &fws);
+
+    // Names of containers, live and removed, by id.
+    let mut cname: std::collections::HashMap<String, String> = Default::default();
+    for c in host
+        .containers
+        .iter()
+        .chain(gone.iter().map(|g| &g.container))
+    {
+        cname.insert(c.id.clone(), c.display_name());
+    }
+
+    // Bodyfile, merged views (whiteouts), timeline.
+    sp.set_message("bodyfile and timeline");
+    let mut body = dir.create_root_file("bodyfile")?;
+    let mut tl = Timeline::new(dir.create_root_file("timeline.jsonl")?);
+    let bw = |body: &mut std::io::BufWriter<std::fs::File>, r: &Row| {
+        body.write_all(r.line().as_bytes())
+            .map_err(|e| Error::io("bodyfile", e))
+    };
+    let mut body_rows = 0u64;
+    // Host live files.
+    let mut walk_err: Option<Error> = None;
+    fs.walk(ROOT_INO, b"", &mut |e| {
+        if walk_err.is_some() {
+            return;
+        }
+        let Ok(i) = fs.inode(e.entry.inode) else {
+            return;
+        };
+        let r = Row {
+            md5: None,
+            name: e.path,
+            prefix: None,
+            deleted: false,
+            inode: i.ino,
+            dirent_type: Some(e.entry.dirent_type()),
+            mode: i.mode,
+            uid: i.uid,
+            gid: i.gid,
+            size: i.size,
+            atime: Some(i.atime),
+            mtime: Some(i.mtime),
+            ctime: Some(i.ctime),
+            crtime: i.crtime,
+        };
+        if let Err(x) = bw(&mut body, &r) {
+            walk_err = Some(x);
+            return;
+        }
+        body_rows += 1;
+        if let Err(x) = file_events(&mut tl, &r, None, None) {
+            walk_err = Some(x);
+        }
+    })?;
+    if let Some(e) = walk_err {
+        return Err(e);
+    }
+    log.warn_all("filesystem", &fs.take_warnings());
+    // Containers: merged views (bodyfile rows) and whiteouts.
+    let mut whiteouts: Vec<Value> = Vec::new();
+    for c in &host.containers {
+        let name = c.display_name();
+        let view = MergedView::of_container(&fs, &host, c);
+        let mut whs: Vec<Whiteout> = Vec::new();
+        let mut rows = 0u64;
+        let res = view.root().and_then(|root| {
+            view.walk(
+                &root,
+                &mut |e| {
+                    let i = &e.inode;
+                    let (uid, gid) = view.ids(i);
+                    let r = Row {
+                        md5: None,
+                        name: &e.path,
+                        prefix: Some(&name),
+                        deleted: false,
+                        inode: i.ino,
+                        dirent_type: None,
+                        mode: i.mode,
+                        uid,
+                        gid,
+                        size: i.size,
+                        atime: Some(i.atime),
+                        mtime: Some(i.mtime),
+                        ctime: Some(i.ctime),
+                        crtime: i.crtime,
+                    };
+                    rows += 1;
+                    bw(&mut body, &r)
+                },
+                &mut |w| {
+                    whs.push(w.clone());
+                    Ok(())
+                },
+            )
+        });
+        body_rows += rows;
+        if let Err(e) = res {
+            log.warn("merged view", &format!("container {name}: {e}"));
+        }
+        for w in &whs {
+            if let Some(h) = w.hidden.first() {
+                if let Ok(i) = fs.inode(h.inode) {
+                    let r = Row {
+                        md5: None,
+                        name: &w.path,
+                        prefix: Some(&name),
+                        deleted: true,
+                        inode: i.ino,
+                        dirent_type: None,
+                        mode: i.mode,
+                        uid: i.uid,
+                        gid: i.gid,
+                        size: i.size,
+                        atime: Some(i.atime),
+                        mtime: Some(i.mtime),
+                        ctime: Some(i.ctime),
+                        crtime: i.crtime,
+                    };
+                    bw(&mut body, &r)?;
+                    body_rows += 1;
+                }
+            }
+        }
+        whiteouts.push(json!({
+            "container": c.id, "container_name": name,
+            "whiteouts": whs,
+        }));
+    }
+    log.warn_all("merged view", &fs.take_warnings());
+    // Deleted candidates: host path, and the in-container path.
+    for (c, k) in rec.candidates.iter().zip(&classes) {
+        let mode = if c.mode == 0 {
+            type_bits(c.file_type)
+        } else {
+            c.mode
+        };
+        let mut r = Row {
+            md5: c.md5.as_deref(),
+            name: &c.path,
+            prefix: None,
+            deleted: true,
+            inode: c.inode,
+            dirent_type: Some(c.file_type),
+            mode,
+            uid: c.uid,
+            gid: c.gid,
+            size: c.size.unwrap_or(0),
+            atime: c.atime,
+            mtime: c.mtime,
+            ctime: c.ctime,
+            crtime: c.crtime,
+        };
+        bw(&mut body, &r)?;
+        body_rows += 1;
+        let cn = k.container.as_ref().and_then(|id| cname.get(id));
+        file_events(&mut tl, &r, c.dtime, cn.map(|s| s.as_str()))?;
+        // The in-container row only where the path is inside the container
+        // (its r/w or init layer's diff/), not a host path under it.
+        if let Some(n) = cn.filter(|_| k.path != k.host_path) {
+            r.name = &k.path;
+            r.prefix = Some(n);
+            bw(&mut body, &r)?;
+            body_rows += 1;
+        }
+    }
+    body.flush().map_err(|e| Error::io("bodyfile", e))?;
+    // Docker events.
+    for c in host
+        .containers
+        .iter()
+        .chain(gone.iter().map(|g| &g.container))
+    {
+        let name = c.display_name();
+        let mut f = Map::new();
+        f.insert("container".into(), json!(c.id));
+        f.insert("container_name".into(), json!(name));
+        f.insert("image".into(), json!(c.image));
+        f.insert("removed".into(), json!(c.removed));
+        for (t, desc, what) in [
+            (&c.created, "Container Created", "created"),
+            (&c.started_at, "Container Started", "started"),
+            (&c.finished_at, "Container Finished", "finished"),
+        ] {
+            if let Some(ts) = docker_time(t) {
+                tl.event(
+                    ts,
+                    desc,
+                    "container",
+                    format!("container {name} ({}) {what}", c.short_id()),
+                    f.clone(),
+                )?;
+            }
+        }
+        let mut lws = Vec::new();
+        for l in logs::read_logs(&fs, c, &mut lws) {
+            if let Some(ts) = l.time.as_deref().and_then(parse_rfc3339) {
+                let mut g = f.clone();
+                g.insert("stream".into(), json!(l.stream));
+                g.insert("log_file".into(), json!(l.file));
+                tl.event(
+                    ts,
+                    "Log Line Written",
+                    "log",
+                    format!("{name} [{}] {}", l.stream, l.line.trim_end()),
+                    g,
+                )?;
+            }
+        }
+        log.warn_all("logs", &lws);
+    }
+    for i in &host.images {
+        if let Some(ts) = docker_time(&i.config.created) {
+            let mut f = Map::new();
+            f.insert("image_id".into(), json!(i.id));
+            f.insert("tags".into(), json!(i.tags));
+            tl.event(
+                ts,
+                "Image Created",
+                "image",
+                format!("image {} created", i.display_name()),
+                f,
+            )?;
+        }
+    }
+    let timeline_rows = tl.rows;
+    let histogram = tl.finish(60)?;
+
+    // Recovered files.
+    sp.set_message("recovered files");
+    let rdir = SafeDir::create(&dir.root().join("recovered"), &[img])?;
+    let written_to: std::cell::RefCell<std::collections::HashMap<usize, String>> =
+        Default::default();
+    let written = recovered::write_recovered(
+        &fs,
+        &rdir,
+        &rec.candidates,
+        recovered::Filter::default(),
+        &|i, m| {
+            if let Some(p) = m.get("written_to").and_then(|v| v.as_str()) {
+                written_to.borrow_mut().insert(i, format!("recovered/{p}"));
+            }
+            let k = &classes[i];
+            m.insert("class".into(), json!(k.kind));
+            m.insert("container".into(), json!(k.container));
+            m.insert(
+                "container_name".into(),
+                json!(k.container.as_ref().and_then(|id| cname.get(id))),
+            );
+            m.insert("layer".into(), json!(k.layer));
+            m.insert("container_path".into(), json!(json_name(&k.path)));
+            m.insert(
+                "attribution".into(),
+                super::scan::candidate_attribution(&rec.candidates[i]),
+            );
+        },
+    )?;
+    log.warn_all("recovery", &fs.take_warnings());
+    log.info(&format!(
+        "recovered: {} candidates, {} files written, {} not written (path taken by another candidate; see recovered/manifest.jsonl)",
+        written.listed, written.written, written.not_written
+    ));
+    sp.finish_and_clear();
+
+    // Block map.
+    let block_map = block_map(&fs, &rec, 2048);
+
+    // End-of-run custody check.
+    let end_state = hashing::file_state(img)?;
+    let end_hashes = match &cust.hashes {
+        Some(_) => Some(hashing::hash_image(img, opts.quiet, "verifying hashes")?),
+        None => None,
+    };
+    let size_ok = end_state.size == cust.state.size;
+    let mtime_ok = end_state.mtime == cust.state.mtime;
+    let hash_ok = end_hashes.as_ref().map(|h| Some(h) == cust.hashes.as_ref());
+    if !size_ok || !mtime_ok || hash_ok == Some(false) {
+        log.warn(
+            "custody",
+            "the evidence changed during the scan (size, mtime or hash differs)",
+        );
+    }
+
+    // report.json
+    let written_to = written_to.into_inner();
+    let deleted: Vec<Value> = rec
+        .candidates
+        .iter()
+        .zip(&classes)
+        .enumerate()
+        .map(|(i, (c, k))| {
+            let mut v = candidate_json(c);
+            if let Value::Object(m) = &mut v {
+                m.insert("recovered_to".into(), json!(written_to.get(&i)));
+                m.insert("class".into(), json!(k.kind));
+                m.insert("host_path".into(), json!(json_name(&k.host_path)));
+                m.insert("container_path".into(), json!(json_name(&k.path)));
+                m.insert("container".into(), json!(k.container));
+                m.insert(
+                    "container_name".into(),
+                    json!(k.container.as_ref().and_then(|id| cname.get(id))),
+                );
+                m.insert("container_removed".into(), json!(k.container_removed));
+                m.insert("layer".into(), json!(k.layer));
+                m.insert("attribution".into(), candidate_attribution(c));
+            }
+            v
+        })
+        .collect();
+    let removed_json: Vec<Value> = gone
+        .iter()
+        .map(|g| {
+            let mut v = serde_json::to_value(&g.container).unwrap_or_default();
+            if let Value::Object(m) = &mut v {
+                m.insert("recovered_files".into(), json!(g.files));
+            }
+            v
+        })
+        .collect();
+    let exit_code = if log.warnings.is_empty() { 0 } else { 3 };
+    let finished = now();
+    let sb = &fs.sb;
+    let report = json!({
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "whiteout", "version": env!("CARGO_PKG_VERSION")},
+        "command_line": opts.command_line,
+        "started": started.rfc3339(),
+        "finished": finished.rfc3339(),
+        "image": {
+            "path": img.display().to_string(),
+            "name": img.file_name().map(|n| n.to_string_lossy().into_owned()),
+            "case_id": opts.case_id,
+            "size": cust.state.size,
+            "mtime": cust.state.mtime,
+            "segments": cust.state.segments,
+            "logical_size": src.size(),
+            "hashes": cust.hashes,
+            "expected": opts.expected,
+            "manifest_verified": opts.expected.as_ref().filter(|e| !e.is_empty()).map(|_| true),
+            "end_check": {
+                "size": end_state.size, "mtime": end_state.mtime,
+                "size_unchanged": size_ok, "mtime_unchanged": mtime_ok,
+                "hash_unchanged": hash_ok,
+                "ok": size_ok && mtime_ok && hash_ok != Some(false),
+            },
+        },
+        "partitions": loc.table,
+        "volume": {
+            "offset": loc.offset,
+            "partition": loc.partition.as_ref().map(|p| p.index),
+            "ext_filesystems": loc.candidates,
+            "note": loc.note,
+        },
+        "filesystem": {
+            "label": json_name(&sb.volume_name),
+            "uuid": sb.uuid_string(),
+            "block_size": fs.block_size(),
+            "blocks_count": sb.blocks_count,
+            "free_blocks_count": sb.free_blocks_count,
+            "inodes_count": sb.inodes_count,
+            "free_inodes_count": sb.free_inodes_count,
+            "group_count": fs.group_count(),
+            "blocks_per_group": sb.blocks_per_group,
+            "features": { "compat": sb.compat_names(), "incompat": sb.incompat_names(), "ro_compat": sb.ro_compat_names() },
+            "state": sb.state_names(),
+            "created": sb.mkfs_time,
+            "last_mount": sb.mtime,
+            "last_write": sb.wtime,
+            "last_mounted_on": json_name(&sb.last_mounted),
+            "superblock_source": fs.sb_source,
+            "journal_present": rec.journal_present,
+        },
+        "docker": {
+            "roots": host.roots,
+            "images": host.images,
+            "layers": layers,
+            "containers": host.containers,
+            "removed_containers": removed_json,
+        },
+        "whiteouts": whiteouts,
+        "deleted": {
+            "stats": rec.stats,
+            "count": deleted.len(),
+            "candidates": deleted,
+        },
+        "attribution": attribution_section(&fs, &rec),
+        "carving": carving_section(&fs, opts.carve),
+        "findings": found,
+        "recovered": {
+            "dir": "recovered",
+            "manifest": "recovered/manifest.jsonl",
+            "listed": written.listed,
+            "written": written.written,
+            "not_written": written.not_written,
+        },
+        "block_map": block_map,
+        "timeline_summary": histogram,
+        "outputs": {
+            "bodyfile": {"path": "bodyfile", "rows": body_rows},
+            "timeline": {"path": "timeline.jsonl", "rows": timeline_rows},
+            "html": "report.html",
+            "log": "scan.log",
+        },
+        "warnings": log.warnings,
+        "notes": log.notes,
+        "exit_code": exit_code,
+    });
+    let mut w = dir.create_root_file("report.json")?;
+    serde_json::to_writer_pretty(&mut w, &report)
+        .map_err(|e| Error::io("report.json", std::io::Error::other(e)))?;
+    w.write_all(b"\n")
+        .and_then(|_| w.flush())
+        .map_err(|e| Error::io("report.json", e))?;
+    let mut h = dir.create_root_file("report.html")?;
+    h.write_all(super::html::report_html(&report).as_bytes())
+        .and_then(|_| h.flush())
+        .map_err(|e| Error::io("report.html", e))?;
+    log.info(&format!(
+        "done: {} warnings, exit code {exit_code}",
+        log.warnings.len()
+    ));
+    log.w.flush().map_err(|e| Error::io("scan.log", e))?;
+    // The completion marker, last.
+    let mut d = dir.create_root_file("done.json")?;
+    serde_json::to_writer_pretty(
+        &mut d,
+        &json!({"finished": finished.rfc3339(), "exit_code": exit_code,
+                "image": img.display().to_string(),
+                "sha256": cust.hashes.as_ref().map(|h| h.sha256.clone())}),
+    )
+    .map_err(|e| Error::io("done.json", std::io::Error::other(e)))?;
+    d.flush().map_err(|e| Error::io("done.json", e))?;
+    Ok(Outcome {
+        exit_code,
+        warnings: log.warnings.len(),
+    })
+}
+
+/// MACB (+ dtime) events of one file.
+fn file_events<W: Write>(
+    tl: &mut Timeline<W>,
+    r: &Row,
+    dtime: Option<Timestamp>,
+    container: Option<&str>,
+) -> Result<()> {
+    let name = bodyfile::safe_name(r.prefix, r.name);
+    let mut f = Map::new();
+    f.insert("path".into(), json!(json_name(r.name)));
+    f.insert("inode".into(), json!(r.inode));
+    f.insert("deleted".into(), json!(r.deleted));
+    f.insert("size".into(), json!(r.size));
+    f.insert("uid".into(), json!(r.uid));
+    f.insert("gid".into(), json!(r.gid));
+    f.insert(
+        "mode".into(),
+        json!(bodyfile::mode_as_string(r.dirent_type, r.mode)),
+    );
+    if let Some(c) = container {
+        f.insert("container_name".into(), json!(c));
+    }
+    let del = if r.deleted { " (deleted)" } else { "" };
+    for (t, desc, letter) in [
+        (r.mtime, "Content Modification Time", "M"),
+        (r.atime, "Last Access Time", "A"),
+        (r.ctime, "Metadata Modification Time", "C"),
+        (r.crtime, "Creation Time", "B"),
+        (dtime, "Deletion Time", "D"),
+    ] {
+        if let Some(ts) = t {
+            tl.event(
+                ts,
+                desc,
+                "file",
+                format!("[{letter}] {name}{del}"),
+                f.clone(),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Per-candidate owner attribution. Placeholder until `src/attribute`
+/// (the Attributor) is merged: the lead replaces the body with its call.
+pub fn candidate_attribution(_c: &crate::recover::DeletedCandidate) -> Value {
+    Value::Null
+}
+
+/// The report's `attribution` section. Placeholder until `src/attribute`
+/// is merged; keep the signature so the real call plugs in here.
+pub fn attribution_section(_fs: &Filesystem, _rec: &Recovery) -> Value {
+    json!({
+        "status": "not run",
+        "reason": "block/inode owner attribution is not built into this version",
+        "owners": [],
+    })
+}
+
+/// The report's `carving` section. Placeholder until `src/recover/carve`
+/// is merged; `--no-carve` always yields `skipped`.
+pub fn carving_section(_fs: &Filesystem, carve: bool) -> Value {
+    if !carve {
+        return json!({"status": "skipped", "reason": "--no-carve", "files": []});
+    }
+    json!({
+        "status": "not run",
+        "reason": "carving is not built into this version",
+        "dir": "carved",
+        "files": [],
+    })
+}
+
+/// A map of the filesystem in at most `cells` cells: for each, the
+/// fraction of allocated blocks (block bitmaps) and the blocks holding
+/// recoverable deleted content (candidate runs in free blocks).
+pub fn block_map(fs: &Filesystem, rec: &Recovery, cells: u64) -> Value {
+    let total = fs.sb.blocks_count.max(1);
+    let per = total.div_ceil(cells.max(1)).max(1);
+    let n = total.div_ceil(per) as usize;
+    let mut alloc = vec![0u64; n];
+    let mut deleted = vec![0u64; n];
+    let bpg = fs.sb.blocks_per_group.max(1) as u64;
+    let first = fs.sb.first_data_block as u64;
+    for g in 0..fs.group_count() {
+        let Ok(bm) = fs.block_bitmap(g) else {
+            continue;
+        };
+        let start = first + g * bpg;
+        for i in 0..bm.len {
+            if bm.get(i) {
+                let b = start + i;
+                if let Some(x) = alloc.get_mut((b / per) as usize) {
+                    *x += 1;
+                }
+            }
+        }
+    }
+    for c in &rec.candidates {
+        if !matches!(c.content, ContentState::Full | ContentState::Partial) {
+            continue;
+        }
+        for r in &c.runs {
+            if r.state != recover::RunState::Free {
+                continue;
+            }
+            for k in 0..r.len.min(1 << 20) {
+                if let Some(x) = deleted.get_mut(((r.physical + k) / per) as usize) {
+                    *x += 1;
+                }
+            }
+        }
+    }
+    let _ = fs.take_warnings();
+    json!({
+        "blocks": total,
+        "blocks_per_cell": per,
+        "blocks_per_group": bpg,
+        "allocated": alloc,
+        "deleted": deleted,
+        "carved": Vec::<u64>::new(),
+        "owners": Value::Null,
+    })
+}
+
+/// Where one image's outputs go inside a store: a unique, safe name.
+pub fn image_dir_name(img: &Path) -> String {
+    let base = img
+        .file_name()
+        .map(|n| n.as_encoded_bytes().to_vec())
+        .unwrap_or_else(|| b"image".to_vec());
+    super::extract::safe_component(&base)
+}
+
+/// The output directory of each image, unique within the list: a
+/// duplicate file name gets a suffix from its full path's hash.
+pub fn image_dirs(images: &[PathBuf]) -> Vec<String> {
+    use sha2::Digest;
+    let names: Vec<String> = images.iter().map(|p| image_dir_name(p)).collect();
+    names
+        .iter()
+        .zip(images)
+        .map(|(n, p)| {
+            if names.iter().filter(|m| *m == n).count() > 1 {
+                let h = sha2::Sha256::digest(p.as_os_str().as_encoded_bytes());
+                format!("{n}-{}", &crate::util::bytes::hex(&h)[..8])
+            } else {
+                n.clone()
+            }
+        })
+        .collect()
+}
+
+/// Record why an image could not be analysed (`error.json`, listed by the
+/// index). Earlier outputs of the image are left as they were.
+pub fn write_error(out: &Path, img: &Path, err: &str) -> Result<()> {
+    let dir = SafeDir::create(out, &[img])?;
+    let mut w = dir.create_root_file("error.json")?;
+    serde_json::to_writer_pretty(
+        &mut w,
+        &json!({"image": img.display().to_string(), "error": err, "exit_code": 2}),
+    )
+    .map_err(|e| Error::io("error.json", std::io::Error::other(e)))?;
+    w.flush().map_err(|e| Error::io("error.json", e))
+}
+
+/// Is this output directory a completed scan?
+pub fn is_done(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir.join("done.json")).is_ok_and(|m| m.is_file())
+        && std::fs::symlink_metadata(dir.join("report.json")).is_ok_and(|m| m.is_file())
+}
+
+/// Is this output directory a completed scan of `img` (same path as given)?
+pub fn is_done_for(dir: &Path, img: &Path) -> bool {
+    is_done(dir)
+        && std::fs::read(dir.join("done.json"))
+            .ok()
+            .and_then(|d| serde_json::from_slice::<Value>(&d).ok())
+            .is_some_and(|v| v["image"].as_str() == Some(&img.display().to_string()))
+}
+
+fn type_bits(t: crate::ext4::FileType) -> u16 {
+    use crate::ext4::FileType as F;
+    match t {
+        F::Regular => 0o100000,
+        F::Dir => 0o040000,
+        F::Symlink => 0o120000,
+        F::CharDev => 0o020000,
+        F::BlockDev => 0o060000,
+        F::Fifo => 0o010000,
+        F::Socket => 0o140000,
+        F::Unknown => 0,
+    }
+}
+
+/// Make timestamps in docker strings usable in tests and HTML.
+pub fn ts(t: Option<Timestamp>) -> Value {
+    ts_field(t)
+}
