@@ -135,6 +135,21 @@ fn containerd_store_roots_images_containers_and_stack() {
         Lookup::Deleted(w) => assert_eq!(w.hidden.len(), 1),
         _ => panic!("/etc/passwd should be deleted in the container"),
     }
+    // whoowns: a file of snapshot 1 (outside the Docker root) is an image
+    // layer file of synth/app:29, deleted in web29's view.
+    let o = whiteout::docker::owner::who_owns(
+        &fs,
+        &host,
+        format!("{}/fs/etc/passwd", &want_dirs[3][..want_dirs[3].len() - 3]).as_bytes(),
+        None,
+    );
+    assert_eq!(o.area, "layer");
+    assert_eq!(o.chain_ids, vec![img.chain_ids[0].clone()]);
+    assert_eq!(o.images[0].id, img.id);
+    assert_eq!(o.containers.len(), 1);
+    assert!(o.containers[0]
+        .state
+        .starts_with("deleted in container view"));
     match view.lookup(b"/root/loot.txt", false).unwrap() {
         Lookup::Found(e) => {
             assert_eq!(

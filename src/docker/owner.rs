@@ -69,8 +69,20 @@ pub fn who_owns(fs: &Filesystem, host: &DockerHost, path: &[u8], inode: Option<u
     };
     for r in &host.roots {
         let rp = lossy(&r.path);
-        let Some(rest) = p.strip_prefix(&format!("{}/", rp.trim_end_matches('/'))) else {
-            continue;
+        // containerd snapshots may live outside the root (/var/lib/containerd).
+        let snap = r.containerd_store.as_ref().and_then(|b| {
+            let pre = format!(
+                "{}/io.containerd.snapshotter.v1.overlayfs/snapshots/",
+                lossy(b).trim_end_matches('/')
+            );
+            p.strip_prefix(&pre).map(|x| format!("\0snapshots/{x}"))
+        });
+        let rest: String = match snap {
+            Some(x) => x,
+            None => match p.strip_prefix(&format!("{}/", rp.trim_end_matches('/'))) {
+                Some(x) => x.to_string(),
+                None => continue,
+            },
         };
         o.root = Some(rp.clone());
         o.area = "docker-root";
@@ -79,6 +91,7 @@ pub fn who_owns(fs: &Filesystem, host: &DockerHost, path: &[u8], inode: Option<u
             ["overlay2", id, "diff", tail @ ..] => (Some(id.to_string()), tail.join("/")),
             ["overlay", id, "root" | "upper", tail @ ..] => (Some(id.to_string()), tail.join("/")),
             ["aufs", "diff", id, tail @ ..] => (Some(id.to_string()), tail.join("/")),
+            ["\0snapshots", id, "fs", tail @ ..] => (Some(id.to_string()), tail.join("/")),
             ["containers", id, ..] => {
                 o.area = "container-metadata";
                 if let Some(c) = host
