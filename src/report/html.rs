@@ -111,6 +111,14 @@ pub fn table(id: &str, heads: &[&str], rows: &[Vec<String>]) -> String {
     s
 }
 
+/// A Docker time, with Go's zero time (`0001-01-01T00:00:00Z`) shown as `-`.
+fn time_txt(v: &Value) -> String {
+    match v.as_str() {
+        Some(t) if t.starts_with("0001-01-01") => "-".into(),
+        _ => txt(v),
+    }
+}
+
 fn card(label: &str, v: impl std::fmt::Display) -> String {
     format!(
         "<div class=\"card\"><b>{}</b>{}</div>",
@@ -342,9 +350,9 @@ fn container_section(r: &Value, c: &Value, removed: bool) -> String {
         "<p>State: {state} &middot; image {} <span class=\"mono\">{}</span> &middot; created {} &middot; started {} &middot; finished {} &middot; exit {}{}</p>",
         txt(&c["image"]),
         esc(short(c["image_id"].as_str().unwrap_or(""), 12)),
-        txt(&c["created"]),
-        txt(&c["started_at"]),
-        txt(&c["finished_at"]),
+        time_txt(&c["created"]),
+        time_txt(&c["started_at"]),
+        time_txt(&c["finished_at"]),
         txt(&c["exit_code"]),
         if c["privileged"] == true { " &middot; <b class=\"sev-high\">privileged</b>" } else { "" }
     );
