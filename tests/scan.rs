@@ -141,7 +141,17 @@ fn one_scan_produces_every_output() {
         );
     }
     assert!(!r["findings"].as_array().unwrap().is_empty());
-    assert_eq!(r["attribution"]["status"], "not run");
+    assert_eq!(r["attribution"]["status"], "done");
+    assert!(!r["attribution"]["owners"].as_array().unwrap().is_empty());
+    // Every deleted file classified into a container is attributed to it.
+    let mut attributed = 0;
+    for d in r["deleted"]["candidates"].as_array().unwrap() {
+        if d["class"] == "rw-deleted" && d["container"].is_string() && d["container_path"].as_str().is_some_and(|p| p.starts_with('/') && !p.starts_with("/var/lib/docker")) {
+            assert_eq!(d["attribution"]["owner"], d["container"], "{}", d["host_path"]);
+            attributed += 1;
+        }
+    }
+    assert!(attributed >= 3, "{attributed}");
     assert_eq!(r["carving"]["status"], "not run");
 
     // Bodyfile: 11 fields, numeric where TSK expects numbers.

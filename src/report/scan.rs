@@ -273,6 +273,9 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     sp.set_message("deleted files");
     log.info("recovery: inode tables, journal, directory slack, freed directory blocks");
     let rec: Recovery = recover::analyse(&fs, &recover::Options::default());
+    sp.set_message("attribution");
+    let actx = crate::attribute::DockerContext::load(&fs, &rec);
+    let attributor = crate::attribute::Attributor::new(&fs, actx.as_ref(), &rec);
     log.warn_all("recovery", &rec.warnings);
     let gone: Vec<RemovedContainer> = if host.roots.is_empty() {
         Vec::new()
@@ -540,7 +543,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             m.insert("container_path".into(), json!(json_name(&k.path)));
             m.insert(
                 "attribution".into(),
-                super::scan::candidate_attribution(&rec.candidates[i]),
+                candidate_attribution(&attributor, i),
             );
         },
     )?;
@@ -591,7 +594,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
                 );
                 m.insert("container_removed".into(), json!(k.container_removed));
                 m.insert("layer".into(), json!(k.layer));
-                m.insert("attribution".into(), candidate_attribution(c));
+                m.insert("attribution".into(), candidate_attribution(&attributor, i));
             }
             v
         })
@@ -673,7 +676,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             "count": deleted.len(),
             "candidates": deleted,
         },
-        "attribution": attribution_section(&fs, &rec),
+        "attribution": attribution_section(&attributor),
         "carving": carving_section(&fs, opts.carve),
         "findings": found,
         "recovered": {
@@ -769,19 +772,17 @@ fn file_events<W: Write>(
     Ok(())
 }
 
-/// Per-candidate owner attribution. Placeholder until `src/attribute`
-/// (the Attributor) is merged: the lead replaces the body with its call.
-pub fn candidate_attribution(_c: &crate::recover::DeletedCandidate) -> Value {
-    Value::Null
+/// Per-candidate owner attribution (rules 1–5 of src/attribute).
+pub fn candidate_attribution(at: &crate::attribute::Attributor, i: usize) -> Value {
+    at.for_candidate(i).map(|a| json!(a)).unwrap_or(Value::Null)
 }
 
-/// The report's `attribution` section. Placeholder until `src/attribute`
-/// is merged; keep the signature so the real call plugs in here.
-pub fn attribution_section(_fs: &Filesystem, _rec: &Recovery) -> Value {
+/// The report's `attribution` section: blocks per owner.
+pub fn attribution_section(at: &crate::attribute::Attributor) -> Value {
     json!({
-        "status": "not run",
-        "reason": "block/inode owner attribution is not built into this version",
-        "owners": [],
+        "status": "done",
+        "note": "block-group evidence (rule 4) is a hint, never proof",
+        "owners": at.summary(),
     })
 }
 
