@@ -554,3 +554,42 @@ fn summary_is_exact_without_docker_and_on_1k_blocks() {
         }
     }
 }
+
+#[test]
+fn volume_and_container_dir_files_belong_to_their_container() {
+    let s = setup();
+    let m = manifest("docker", "docker-host");
+    let id_of = |name: &str| {
+        m["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let vol = m["volumes"][0]["mountpoint"].as_str().unwrap();
+    let ino = s.fs.lookup(format!("{vol}/data.txt").as_bytes()).unwrap();
+    let a = s.at.for_inode(ino);
+    assert_eq!(a.owner, Some(id_of("volwriter")));
+    assert_eq!(a.confidence, Confidence::Certain);
+    assert!(a.evidence[0].contains("volume"));
+    let web = id_of("web");
+    let ino =
+        s.fs.lookup(format!("/var/lib/docker/containers/{web}/config.v2.json").as_bytes())
+            .unwrap();
+    let a = s.at.for_inode(ino);
+    assert_eq!(a.owner, Some(web));
+    assert_eq!(a.confidence, Confidence::Certain);
+    // Other files under the root are the daemon's own.
+    let ino =
+        s.fs.lookup(b"/var/lib/docker/image/overlay2/repositories.json")
+            .unwrap();
+    let a = s.at.for_inode(ino);
+    assert_eq!(a.owner_kind, Some(OwnerKind::Daemon));
+    assert_eq!(a.owner.as_deref(), Some("/var/lib/docker"));
+    let ino = s.fs.lookup(b"/etc/hostname").unwrap();
+    assert_eq!(s.at.for_inode(ino).owner_kind, Some(OwnerKind::Host));
+}
