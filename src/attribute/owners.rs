@@ -362,8 +362,12 @@ impl Owners {
                     return PathOwner {
                         owner: l,
                         why: format!(
-                            "image layer ({}{inner}) of {}",
-                            short(&dir_s),
+                            "{} of image {}",
+                            if inner.is_empty() {
+                                "overlay2 dir (outside diff/)"
+                            } else {
+                                "files (diff/)"
+                            },
                             self.label(l)
                         ),
                         known: true,
