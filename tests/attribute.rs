@@ -519,3 +519,77 @@ fn deleted_json_and_recover_manifest_carry_attribution() {
     assert_eq!(code, 0);
     assert!(String::from_utf8(out).unwrap().contains("gone"));
 }
+
+#[test]
+fn summary_is_exact_without_docker_and_on_1k_blocks() {
+    for (dir, name) in [("ext4", "blk1k"), ("ext4", "ext3"), ("deleted", "del-tree")] {
+        let fs = Filesystem::open(image(dir, name)).unwrap();
+        let rec = whiteout::recover::analyse(&fs, &whiteout::recover::Options::default());
+        let ctx = DockerContext::load(&fs, &rec);
+        assert!(ctx.is_none());
+        let at = Attributor::new(&fs, None, &rec);
+        let rows = at.summary();
+        let total: u64 = rows
+            .iter()
+            .map(|r| {
+                r.blocks_allocated
+                    + r.blocks_deleted_recoverable
+                    + r.blocks_deleted_hint
+                    + r.blocks_unattributed
+            })
+            .sum();
+        assert_eq!(total, fs.sb.blocks_count, "{name}");
+        // Without Docker, every recovered path is the host's.
+        for (i, c) in rec.candidates.iter().enumerate() {
+            if named(c) {
+                let a = at.for_candidate(i).unwrap();
+                assert_eq!(a.owner_kind, Some(OwnerKind::Host), "{name}");
+            }
+        }
+        if fs.sb.first_data_block > 0 {
+            assert_eq!(
+                at.map.class_of(&fs, 0),
+                whiteout::attribute::BlockClass::Metadata(whiteout::attribute::MetaKind::BootBlock)
+            );
+        }
+    }
+}
+
+#[test]
+fn volume_and_container_dir_files_belong_to_their_container() {
+    let s = setup();
+    let m = manifest("docker", "docker-host");
+    let id_of = |name: &str| {
+        m["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let vol = m["volumes"][0]["mountpoint"].as_str().unwrap();
+    let ino = s.fs.lookup(format!("{vol}/data.txt").as_bytes()).unwrap();
+    let a = s.at.for_inode(ino);
+    assert_eq!(a.owner, Some(id_of("volwriter")));
+    assert_eq!(a.confidence, Confidence::Certain);
+    assert!(a.evidence[0].contains("volume"));
+    let web = id_of("web");
+    let ino =
+        s.fs.lookup(format!("/var/lib/docker/containers/{web}/config.v2.json").as_bytes())
+            .unwrap();
+    let a = s.at.for_inode(ino);
+    assert_eq!(a.owner, Some(web));
+    assert_eq!(a.confidence, Confidence::Certain);
+    // Other files under the root are the daemon's own.
+    let ino =
+        s.fs.lookup(b"/var/lib/docker/image/overlay2/repositories.json")
+            .unwrap();
+    let a = s.at.for_inode(ino);
+    assert_eq!(a.owner_kind, Some(OwnerKind::Daemon));
+    assert_eq!(a.owner.as_deref(), Some("/var/lib/docker"));
+    let ino = s.fs.lookup(b"/etc/hostname").unwrap();
+    assert_eq!(s.at.for_inode(ino).owner_kind, Some(OwnerKind::Host));
+}

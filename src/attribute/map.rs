@@ -23,6 +23,8 @@ pub enum MetaKind {
     InodeBitmap,
     InodeTable,
     Journal,
+    /// Blocks before `s_first_data_block` (the boot block of 1 KiB filesystems).
+    BootBlock,
 }
 
 impl MetaKind {
@@ -35,6 +37,7 @@ impl MetaKind {
             MetaKind::InodeBitmap => "inode-bitmap",
             MetaKind::InodeTable => "inode-table",
             MetaKind::Journal => "journal",
+            MetaKind::BootBlock => "boot-block",
         }
     }
 }
@@ -364,7 +367,10 @@ impl OwnershipMap {
     pub fn group_counts(&self, g: u64) -> GroupCounts {
         let mut c = GroupCounts::default();
         let mut allocated_in_bitmap = 0u64;
-        for s in self.group_spans(g) {
+        let first = self.first_data_block + g * self.blocks_per_group;
+        // The boot block before `s_first_data_block` (1 KiB blocks) is
+        // counted by the summary, not by group 0.
+        for s in self.group_spans(g).iter().filter(|s| s.start >= first) {
             let n = s.len as u64;
             match s.class {
                 SpanClass::Metadata(_) => {
@@ -378,7 +384,6 @@ impl OwnershipMap {
                 SpanClass::Claimed { .. } => c.claimed += n,
             }
         }
-        let first = self.first_data_block + g * self.blocks_per_group;
         let len = self
             .blocks_count
             .saturating_sub(first)

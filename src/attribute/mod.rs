@@ -923,9 +923,29 @@ impl<'a> Attributor<'a> {
                     let gap_end = next.map(|s| s.start).unwrap_or(end);
                     // Split the gap by bitmap state, one group bitmap at a time.
                     while b < gap_end && rows.len() < max_rows {
-                        let c = self.map.class_of(self.fs, b);
-                        push(b, b + 1, c, &mut rows);
-                        b += 1;
+                        let g = self.map.group_of(b);
+                        let first = self.fs.group_first_block(g);
+                        let g_end = gap_end
+                            .min(first.saturating_add(self.fs.sb.blocks_per_group.max(1) as u64));
+                        let ratio = (self.fs.sb.cluster_size() / self.fs.block_size()).max(1);
+                        match self.fs.block_bitmap(g) {
+                            Ok(bm) if b >= first && g_end > b => {
+                                while b < g_end && rows.len() < max_rows {
+                                    let c = if bm.get((b - first) / ratio) {
+                                        BlockClass::AllocatedUnknown
+                                    } else {
+                                        BlockClass::Unallocated
+                                    };
+                                    push(b, b + 1, c, &mut rows);
+                                    b += 1;
+                                }
+                            }
+                            _ => {
+                                let e = g_end.max(b + 1);
+                                push(b, e, self.map.class_of(self.fs, b), &mut rows);
+                                b = e;
+                            }
+                        }
                     }
                 }
             }
@@ -1019,6 +1039,16 @@ fn metadata_spans(fs: &Filesystem) -> Vec<Span> {
         })
         .collect();
     let mut out: Vec<Span> = per_group.into_iter().flatten().collect();
+    let fdb = fs.sb.first_data_block as u64;
+    if fdb > 0 {
+        map::runs(
+            fs,
+            0,
+            fdb,
+            SpanClass::Metadata(MetaKind::BootBlock),
+            &mut out,
+        );
+    }
     for (ino, kind) in [
         (fs.journal_inode(), MetaKind::Journal),
         (Some(crate::ext4::inode::RESIZE_INO), MetaKind::ReservedGdt),

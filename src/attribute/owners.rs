@@ -166,12 +166,17 @@ impl Owners {
         for l in &host.layers {
             let Some(cache) = &l.cache_id else { continue };
             let images = l.images.clone();
-            let tag = images.iter().find_map(|i| {
-                host.images
-                    .iter()
-                    .find(|x| &x.id == i)
-                    .and_then(|x| x.tags.first().cloned())
-            });
+            // Name a layer after the tagged image it tops, else any tag.
+            let holders: Vec<&crate::docker::Image> = images
+                .iter()
+                .filter_map(|i| host.images.iter().find(|x| &x.id == i))
+                .filter(|x| !x.tags.is_empty())
+                .collect();
+            let tag = holders
+                .iter()
+                .find(|x| x.chain_ids.last() == Some(&l.chain_id))
+                .or_else(|| holders.iter().min_by_key(|x| x.chain_ids.len()))
+                .and_then(|x| x.tags.first().cloned());
             let id = o.add(OwnerKind::Layer, cache, tag, false);
             let users: Vec<String> = host
                 .containers
@@ -357,8 +362,12 @@ impl Owners {
                     return PathOwner {
                         owner: l,
                         why: format!(
-                            "image layer ({}{inner}) of {}",
-                            short(&dir_s),
+                            "{} of image {}",
+                            if inner.is_empty() {
+                                "overlay2 dir (outside diff/)"
+                            } else {
+                                "files (diff/)"
+                            },
                             self.label(l)
                         ),
                         known: true,

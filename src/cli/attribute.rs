@@ -57,7 +57,11 @@ fn owner_text(a: &Attribution) -> String {
                 .map(|n| format!(" ({n})"))
                 .unwrap_or_default(),
             a.confidence.as_str(),
-            if a.hint { " (hint)" } else { "" },
+            if a.hint && a.confidence != crate::attribute::Confidence::Hint {
+                " (hint)"
+            } else {
+                ""
+            },
             a.rule
         ),
         _ => "no owner".into(),
@@ -135,6 +139,10 @@ pub fn attribute(
                     Some(at.for_inode(*inode))
                 }
                 BlockClass::Metadata(_) => Some(at.for_blocks(*s, e - s)),
+                // Free blocks: the locality hint (rule 4), labelled as such.
+                BlockClass::Unallocated | BlockClass::AllocatedUnknown => {
+                    Some(at.for_blocks(*s, e - s)).filter(|a| a.owner.is_some())
+                }
                 _ => None,
             };
             let (ino, meta) = match class {
