@@ -146,8 +146,17 @@ fn one_scan_produces_every_output() {
     // Every deleted file classified into a container is attributed to it.
     let mut attributed = 0;
     for d in r["deleted"]["candidates"].as_array().unwrap() {
-        if d["class"] == "rw-deleted" && d["container"].is_string() && d["container_path"].as_str().is_some_and(|p| p.starts_with('/') && !p.starts_with("/var/lib/docker")) {
-            assert_eq!(d["attribution"]["owner"], d["container"], "{}", d["host_path"]);
+        if d["class"] == "rw-deleted"
+            && d["container"].is_string()
+            && d["container_path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with('/') && !p.starts_with("/var/lib/docker"))
+        {
+            assert_eq!(
+                d["attribution"]["owner"], d["container"],
+                "{}",
+                d["host_path"]
+            );
             attributed += 1;
         }
     }

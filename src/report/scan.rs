@@ -541,10 +541,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             );
             m.insert("layer".into(), json!(k.layer));
             m.insert("container_path".into(), json!(json_name(&k.path)));
-            m.insert(
-                "attribution".into(),
-                candidate_attribution(&attributor, i),
-            );
+            m.insert("attribution".into(), candidate_attribution(&attributor, i));
         },
     )?;
     log.warn_all("recovery", &fs.take_warnings());
