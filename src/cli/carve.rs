@@ -7,7 +7,7 @@ use crate::util::bytes::hex;
 use crate::{Error, Result};
 use serde_json::json;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub fn parse_types(s: Option<&str>) -> Result<(Option<Vec<Kind>>, bool)> {
     let Some(s) = s else {
@@ -33,7 +33,7 @@ pub fn parse_types(s: Option<&str>) -> Result<(Option<Vec<Kind>>, bool)> {
 pub fn carve_to(
     fs: &Filesystem,
     image: &Path,
-    out: &PathBuf,
+    out: &Path,
     types: Option<&str>,
     all_space: bool,
 ) -> Result<i32> {

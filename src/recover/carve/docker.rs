@@ -84,10 +84,12 @@ static HEX: [bool; 256] = {
 pub(crate) fn hex_ids(buf: &[u8], limit: usize, first: bool) -> Vec<(usize, bool)> {
     let mut out = Vec::new();
     let mut last_end = 0;
-    // Any run of 64 covers a multiple of 32: probe those positions only.
+    // Any run of 64 covers two consecutive multiples of 32: probe those
+    // positions only, and expand only when both probes are hex.
     let mut p = 0;
     while p < buf.len() {
-        if p >= last_end && HEX[buf[p] as usize] {
+        let next_hex = buf.get(p + 32).is_some_and(|&b| HEX[b as usize]);
+        if p >= last_end && HEX[buf[p] as usize] && next_hex {
             let mut s = p;
             while s > 0 && HEX[buf[s - 1] as usize] {
                 s -= 1;

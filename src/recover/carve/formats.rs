@@ -929,3 +929,153 @@ fn log(d: &[u8], at_end: bool) -> Verdict {
         note: Some("consecutive json-file log lines"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn ok_len(v: Verdict) -> u64 {
+        match v {
+            Verdict::Ok { len, .. } => len,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn gzip_exact_despite_trailing_bytes() {
+        let text: Vec<u8> = (0..50_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let g = gz(&text);
+        let mut d = g.clone();
+        d.extend_from_slice(&[0x55; 9000]);
+        assert_eq!(detect(&d), Some(Kind::Gz));
+        assert_eq!(ok_len(validate(Kind::Gz, &d, true, 4096)), g.len() as u64);
+        // Cut short: more bytes needed, and invalid at the end of the space.
+        assert_eq!(
+            validate(Kind::Gz, &g[..g.len() - 3], false, 4096),
+            Verdict::NeedMore
+        );
+        assert_eq!(
+            validate(Kind::Gz, &g[..g.len() - 3], true, 4096),
+            Verdict::Invalid
+        );
+        // A corrupted CRC is rejected.
+        let mut bad = g.clone();
+        let n = bad.len();
+        bad[n - 8] ^= 1;
+        assert_eq!(validate(Kind::Gz, &bad, true, 4096), Verdict::Invalid);
+    }
+
+    #[test]
+    fn png_crc_checked() {
+        fn chunk(t: &[u8], d: &[u8]) -> Vec<u8> {
+            let mut v = (d.len() as u32).to_be_bytes().to_vec();
+            v.extend_from_slice(t);
+            v.extend_from_slice(d);
+            let mut td = t.to_vec();
+            td.extend_from_slice(d);
+            v.extend_from_slice(&crc32(&td).to_be_bytes());
+            v
+        }
+        let mut p = b"\x89PNG\r\n\x1a\n".to_vec();
+        p.extend(chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]));
+        p.extend(chunk(b"IEND", b""));
+        let mut d = p.clone();
+        d.extend_from_slice(&[1; 100]);
+        assert_eq!(ok_len(validate(Kind::Png, &d, true, 4096)), p.len() as u64);
+        d[20] ^= 0xFF;
+        assert_eq!(validate(Kind::Png, &d, true, 4096), Verdict::Invalid);
+    }
+
+    #[test]
+    fn zip_comment_and_subtype() {
+        let mut z = b"PK\x03\x04".to_vec();
+        z.extend_from_slice(&[0; 26]);
+        let cd_off = z.len();
+        let mut cd = b"PK\x01\x02".to_vec();
+        cd.extend_from_slice(&[0; 24]);
+        cd.extend_from_slice(&(17u16).to_le_bytes());
+        cd.extend_from_slice(&[0; 16]);
+        cd.extend_from_slice(b"word/document.xml");
+        z.extend_from_slice(&cd);
+        z.extend_from_slice(b"PK\x05\x06\0\0\0\0\x01\0\x01\0");
+        z.extend_from_slice(&(cd.len() as u32).to_le_bytes());
+        z.extend_from_slice(&(cd_off as u32).to_le_bytes());
+        z.extend_from_slice(&3u16.to_le_bytes());
+        z.extend_from_slice(b"abc");
+        let mut d = z.clone();
+        d.extend_from_slice(&[7; 50]);
+        match validate(Kind::Zip, &d, true, 4096) {
+            Verdict::Ok { len, kind, .. } => {
+                assert_eq!(len, z.len() as u64);
+                assert_eq!(kind, Kind::Docx);
+            }
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn jpeg_fragment_end_detected() {
+        // SOI, SOF0, SOS, then entropy data running into a zero block.
+        let mut j = vec![0xFF, 0xD8, 0xFF, 0xC0, 0, 11];
+        j.extend_from_slice(&[8, 0, 1, 0, 1, 1, 1, 0x11, 0]);
+        j.extend_from_slice(&[0xFF, 0xDA, 0, 8, 1, 1, 0, 0, 0x3F, 0]);
+        while j.len() < 4096 {
+            j.push(0x42);
+        }
+        let mut frag = j.clone();
+        frag.extend_from_slice(&[0; 4096]);
+        assert_eq!(
+            validate(Kind::Jpg, &frag, true, 4096),
+            Verdict::Fragmented { at: 4096 }
+        );
+        let mut whole = j.clone();
+        whole.extend_from_slice(&[0x43, 0xFF, 0x00, 0x44, 0xFF, 0xD9, 9, 9]);
+        assert_eq!(
+            ok_len(validate(Kind::Jpg, &whole, true, 4096)),
+            whole.len() as u64 - 2
+        );
+    }
+
+    #[test]
+    fn sqlite_from_header() {
+        let mut h = b"SQLite format 3\0".to_vec();
+        h.extend_from_slice(&[0x10, 0]); // 4096
+        h.resize(100, 0);
+        h[24..28].copy_from_slice(&5u32.to_be_bytes());
+        h[28..32].copy_from_slice(&7u32.to_be_bytes());
+        h[92..96].copy_from_slice(&5u32.to_be_bytes());
+        assert_eq!(ok_len(validate(Kind::Sqlite, &h, false, 4096)), 7 * 4096);
+        h[92] = 1; // stale page count: not trusted
+        assert_eq!(validate(Kind::Sqlite, &h, false, 4096), Verdict::Invalid);
+    }
+
+    #[test]
+    fn text_kinds() {
+        let pem = b"-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\nxx";
+        assert_eq!(
+            ok_len(validate(Kind::Pem, pem, true, 4096)),
+            pem.len() as u64 - 2
+        );
+        let json = br#"{"a":"}\"","b":[1,{"c":2}]}"#;
+        let mut d = json.to_vec();
+        d.extend_from_slice(b"\0\0");
+        assert_eq!(
+            ok_len(validate(Kind::Json, &d, true, 4096)),
+            json.len() as u64
+        );
+        let log = b"{\"log\":\"a\\n\",\"stream\":\"stdout\",\"time\":\"t\"}\n{\"log\":\"b\\n\",\"stream\":\"stderr\",\"time\":\"t\"}\n\0\0";
+        assert_eq!(
+            ok_len(validate(Kind::Log, log, true, 4096)),
+            log.len() as u64 - 2
+        );
+        let sh = b"#!/bin/sh\necho hi\n\0\0\0";
+        assert_eq!(ok_len(validate(Kind::Sh, sh, true, 4096)), 18);
+    }
+}

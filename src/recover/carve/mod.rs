@@ -31,8 +31,10 @@ use std::collections::HashMap;
 pub const CHUNK: usize = 8 << 20;
 /// Bytes read past a chunk's end (a log line or id crossing the edge).
 const OVERLAP: usize = 64 << 10;
-/// First validation window.
-const FIRST_WINDOW: usize = 1 << 20;
+/// First validation window (grown x4 while a validator needs more).
+const FIRST_WINDOW: usize = 64 << 10;
+/// Most distinct 64-hex ids kept (memory bound); the rest are counted.
+const MAX_IDS: usize = 200_000;
 /// Window read for a config.v2.json trace.
 const CONFIG_WINDOW: usize = 1 << 20;
 
@@ -85,6 +87,8 @@ pub struct Stats {
     pub nested_hits: u64,
     pub carved: u64,
     pub traces: u64,
+    /// 64-hex ids not kept once MAX_IDS distinct ones were found.
+    pub ids_dropped: u64,
 }
 
 #[derive(Default)]
@@ -256,7 +260,17 @@ struct ChunkOut {
     headers: Vec<(u64, Kind)>,
     configs: Vec<u64>,
     traces: Vec<DockerTrace>,
-    ids: Vec<(String, bool, u64)>,
+    /// Distinct 64-hex ids (as 32 bytes, after `overlay2/`?) -> (first offset, count).
+    ids: HashMap<([u8; 32], bool), (u64, u64)>,
+}
+
+fn unhex(h: &[u8]) -> [u8; 32] {
+    let v = |c: u8| if c <= b'9' { c - b'0' } else { c - b'a' + 10 };
+    let mut out = [0u8; 32];
+    for (k, o) in out.iter_mut().enumerate() {
+        *o = (v(h[2 * k]) << 4) | v(h[2 * k + 1]);
+    }
+    out
 }
 
 fn wanted(opts: &Options, k: Kind) -> bool {
@@ -277,19 +291,21 @@ fn scan_chunk(
     space: &Space,
     opts: &Options,
     ac: &aho_corasick::AhoCorasick,
+    buf: &mut Vec<u8>,
     c: u64,
 ) -> ChunkOut {
     let start = c * CHUNK as u64;
     let len = (CHUNK as u64).min(space.total - start) as usize;
     let want = (len + OVERLAP).min((space.total - start) as usize);
-    let mut buf = vec![0u8; want];
-    let got = space.read(fs, start, &mut buf);
-    buf.truncate(got);
+    // The buffer is reused by each worker thread: no allocation per chunk.
+    buf.resize(want, 0);
+    let got = space.read(fs, start, &mut buf[..want]);
+    let buf = &buf[..got];
     let mut out = ChunkOut {
         headers: Vec::new(),
         configs: Vec::new(),
         traces: Vec::new(),
-        ids: Vec::new(),
+        ids: HashMap::new(),
     };
     let bs = space.bs as usize;
     let len = len.min(buf.len());
@@ -307,7 +323,7 @@ fn scan_chunk(
         o += bs;
     }
     if opts.traces {
-        for m in ac.find_iter(&buf) {
+        for m in ac.find_iter(buf) {
             if m.start() >= len {
                 break;
             }
@@ -321,9 +337,12 @@ fn scan_chunk(
                 }
             }
         }
-        for (s, ov) in docker::hex_ids(&buf, len, start == 0) {
-            let id = String::from_utf8_lossy(&buf[s..s + 64]).into_owned();
-            out.ids.push((id, ov, start + s as u64));
+        for (s, ov) in docker::hex_ids(buf, len, start == 0) {
+            let e = out
+                .ids
+                .entry((unhex(&buf[s..s + 64]), ov))
+                .or_insert((start + s as u64, 0));
+            e.1 += 1;
         }
     }
     out
@@ -333,7 +352,12 @@ fn scan_chunk(
 fn validate_hit(fs: &Filesystem, space: &Space, v: u64, kind: Kind, limit: u64) -> Option<Verdict> {
     let remaining = space.total - v;
     let max = (kind.max_len() as u64).min(remaining).min(limit) as usize;
-    let mut win = FIRST_WINDOW.min(max);
+    let first = if matches!(kind, Kind::Json | Kind::Pem | Kind::Sh | Kind::Log) {
+        8 << 10
+    } else {
+        FIRST_WINDOW
+    };
+    let mut win = first.min(max);
     loop {
         let mut buf = vec![0u8; win];
         let got = space.read(fs, v, &mut buf);
@@ -375,19 +399,23 @@ pub fn carve(fs: &Filesystem, opts: &Options) -> Carving {
     let nchunks = space.total.div_ceil(CHUNK as u64);
     let chunks: Vec<ChunkOut> = (0..nchunks)
         .into_par_iter()
-        .map(|c| scan_chunk(fs, &space, opts, &ac, c))
+        .map_init(Vec::new, |buf, c| scan_chunk(fs, &space, opts, &ac, buf, c))
         .collect();
     let mut headers = Vec::new();
     let mut configs = Vec::new();
-    let mut ids: HashMap<(String, bool), (u64, u64)> = HashMap::new();
+    let mut ids: HashMap<([u8; 32], bool), (u64, u64)> = HashMap::new();
     for ch in chunks {
         headers.extend(ch.headers);
         configs.extend(ch.configs);
         res.traces.extend(ch.traces);
-        for (id, ov, v) in ch.ids {
-            let e = ids.entry((id, ov)).or_insert((v, 0));
+        for (key, (v, n)) in ch.ids {
+            if ids.len() >= MAX_IDS && !ids.contains_key(&key) {
+                res.stats.ids_dropped += n;
+                continue;
+            }
+            let e = ids.entry(key).or_insert((v, 0));
             e.0 = e.0.min(v);
-            e.1 += 1;
+            e.1 += n;
         }
     }
     res.stats.header_hits = headers.len() as u64;
@@ -494,13 +522,19 @@ pub fn carve(fs: &Filesystem, opts: &Options) -> Carving {
             } else {
                 TraceKind::HexId
             }),
-            id: Some(id),
+            id: Some(crate::util::bytes::hex(&id)),
             count: Some(count),
             ..Default::default()
         });
     }
     res.traces.sort_by_key(|t| (t.offset, t.kind));
     res.stats.traces = res.traces.len() as u64;
+    if res.stats.ids_dropped > 0 {
+        res.warnings.push(format!(
+            "{} more 64-hex id occurrences not listed (limit {MAX_IDS} distinct ids)",
+            res.stats.ids_dropped
+        ));
+    }
     res
 }
 
