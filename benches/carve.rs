@@ -141,6 +141,14 @@ fn benches(c: &mut Criterion) {
     g.bench_function("unallocated", |b| {
         b.iter(|| carve::carve(&fs, &opts).stats.carved)
     });
+    // File headers only (`--types` without `docker`): no byte-wise trace search.
+    let files_only = carve::Options {
+        traces: false,
+        ..opts.clone()
+    };
+    g.bench_function("unallocated-files-only", |b| {
+        b.iter(|| carve::carve(&fs, &files_only).stats.carved)
+    });
     g.finish();
     if !real {
         return;
