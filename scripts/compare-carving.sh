@@ -7,7 +7,7 @@
 # scripts/make-carve-fixtures.sh from debugfs before deletion). For every file of the
 # truth: exact (an output file with the same sha256), partial (an output file that
 # starts with the file's first 512 bytes but differs), missed. Also: files written
-# that match nothing in the truth, and wall-clock times. Writes docs/comparison-carving.md.
+# that match nothing in the truth, and wall-clock times. Writes docs/comparison-carving.md (PhotoRec 7.1, foremost 1.5.7 when written).
 # Needs: cargo, python3; apt-get install -y testdisk foremost.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,7 +25,7 @@ cat "$IMG" > /dev/null   # page cache for everyone
 t0=$(now); "$WO" carve "$IMG" -o "$W/whiteout" 2>"$W/whiteout.log" || true; t1=$(now)
 echo "whiteout $(echo "$t1 - $t0" | bc)" > "$W/times"
 if command -v photorec >/dev/null; then
-  t0=$(now); photorec /log /d "$W/photorec" /cmd "$IMG" fileopt,everything,enable,search >"$W/photorec.log" 2>&1 || true; t1=$(now)
+  t0=$(now); (cd "$W" && photorec /log /d "$W/photorec" /cmd "$IMG" fileopt,everything,enable,search >"$W/photorec.out" 2>&1) || true; t1=$(now)
   echo "photorec $(echo "$t1 - $t0" | bc)" >> "$W/times"
 fi
 if command -v foremost >/dev/null; then
