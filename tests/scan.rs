@@ -161,7 +161,7 @@ fn one_scan_produces_every_output() {
         }
     }
     assert!(attributed >= 3, "{attributed}");
-    assert_eq!(r["carving"]["status"], "not run");
+    assert_eq!(r["carving"]["status"], "done");
 
     // Bodyfile: 11 fields, numeric where TSK expects numbers.
     let body = std::fs::read_to_string(out.join("bodyfile")).unwrap();

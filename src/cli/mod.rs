@@ -2,6 +2,7 @@
 //! and printing. All analysis lives in the library layers.
 
 mod attribute;
+mod carve;
 mod docker;
 mod fscmd;
 mod journal;
@@ -101,6 +102,21 @@ pub enum Command {
         /// Only this inode.
         #[arg(long, value_name = "N")]
         inode: Option<u32>,
+    },
+    /// Carve files and Docker traces from unallocated space into DIR,
+    /// with DIR/manifest.jsonl and DIR/docker-traces.jsonl.
+    Carve {
+        #[command(flatten)]
+        vol: VolumeOpts,
+        /// Output directory (created; never beside the evidence).
+        #[arg(short = 'o', long = "out", value_name = "DIR")]
+        out: std::path::PathBuf,
+        /// Only these types (comma-separated: jpg,png,gif,pdf,zip,docx,xlsx,jar,gz,tar,bz2,xz,zst,elf,sqlite,pem,sh,json,log,docker).
+        #[arg(long, value_name = "LIST")]
+        types: Option<String>,
+        /// Search every block, allocated or not.
+        #[arg(long)]
+        all_space: bool,
     },
     /// Every field of one inode, its block runs, xattrs and checksum status.
     Istat {
@@ -321,6 +337,15 @@ fn run(cli: Cli) -> crate::Result<i32> {
         } => {
             let fs = open_fs(&vol)?;
             recover::recover_to(&fs.1, &vol.image, &out, path.as_deref(), inode)
+        }
+        Command::Carve {
+            vol,
+            out,
+            types,
+            all_space,
+        } => {
+            let fs = open_fs(&vol)?;
+            carve::carve_to(&fs.1, &vol.image, &out, types.as_deref(), all_space)
         }
         Command::Istat { vol, inode, json } => {
             let fs = open_fs(&vol)?;

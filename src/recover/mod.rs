@@ -11,6 +11,7 @@
 //! it rests on, where its name came from and what state its content is in.
 
 mod alloc;
+pub mod carve;
 pub mod content;
 mod inodes;
 mod names;

@@ -9,6 +9,7 @@
 //! - [`index`]: the evidence-store summary over many reports.
 
 pub mod bodyfile;
+pub mod carved;
 pub mod extract;
 pub mod hashing;
 pub mod html;

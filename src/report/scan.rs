@@ -518,6 +518,16 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     let timeline_rows = tl.rows;
     let histogram = tl.finish(60)?;
 
+    // Carving (unallocated space; blocks recovered through metadata are
+    // left out so only new material is reported).
+    let carving = if opts.carve {
+        sp.set_message("carving");
+        log.info("carving unallocated space");
+        carving_section(&fs, &dir, img, &rec, &attributor)?
+    } else {
+        json!({"status": "skipped", "reason": "--no-carve", "files": []})
+    };
+
     // Recovered files.
     sp.set_message("recovered files");
     let rdir = SafeDir::create(&dir.root().join("recovered"), &[img])?;
@@ -674,7 +684,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             "candidates": deleted,
         },
         "attribution": attribution_section(&attributor),
-        "carving": carving_section(&fs, opts.carve),
+        "carving": carving,
         "findings": found,
         "recovered": {
             "dir": "recovered",
@@ -785,16 +795,41 @@ pub fn attribution_section(at: &crate::attribute::Attributor) -> Value {
 
 /// The report's `carving` section. Placeholder until `src/recover/carve`
 /// is merged; `--no-carve` always yields `skipped`.
-pub fn carving_section(_fs: &Filesystem, carve: bool) -> Value {
-    if !carve {
-        return json!({"status": "skipped", "reason": "--no-carve", "files": []});
-    }
-    json!({
-        "status": "not run",
-        "reason": "carving is not built into this version",
+pub fn carving_section(
+    fs: &Filesystem,
+    dir: &SafeDir,
+    img: &std::path::Path,
+    rec: &Recovery,
+    at: &crate::attribute::Attributor,
+) -> crate::Result<Value> {
+    let cdir = SafeDir::create(&dir.root().join("carved"), &[img])?;
+    let exclude: Vec<(u64, u64)> = rec
+        .candidates
+        .iter()
+        .flat_map(|c| c.runs.iter())
+        .filter(|r| r.state == crate::recover::RunState::Free)
+        .map(|r| (r.physical, r.len))
+        .collect();
+    let res = crate::recover::carve::carve(
+        fs,
+        &crate::recover::carve::Options {
+            kinds: None,
+            all_space: false,
+            traces: true,
+            exclude,
+        },
+    );
+    let out = super::carved::write_carved(fs, &cdir, &res, Some(at), true)?;
+    Ok(json!({
+        "status": "done",
         "dir": "carved",
-        "files": [],
-    })
+        "manifest": "carved/manifest.jsonl",
+        "docker_traces": "carved/docker-traces.jsonl",
+        "stats": res.stats,
+        "warnings": res.warnings,
+        "files": out.rows,
+        "traces": out.traces,
+    }))
 }
 
 /// A map of the filesystem in at most `cells` cells: for each, the
