@@ -219,7 +219,7 @@ pub fn recover_to(
     let dir = SafeDir::create(outdir, &[image])?;
     let r = run_recovery(fs);
     let mut manifest = dir.create_root_file("manifest.jsonl")?;
-    let (mut written, mut listed) = (0usize, 0usize);
+    let (mut written, mut listed, mut failed) = (0usize, 0usize, 0usize);
     for c in &r.candidates {
         if inode.is_some_and(|n| n != c.inode) {
             continue;
@@ -232,20 +232,34 @@ pub fn recover_to(
         listed += 1;
         let rel = SafeDir::relative(&c.path);
         let mut row = candidate_json(c);
-        let wrote = match c.file_type {
-            crate::ext4::FileType::Dir => {
-                dir.mkdir(&rel)?;
-                None
-            }
+        // One hostile entry (a name colliding with a file, a planted
+        // symlink in the output) must not end the whole recovery: the
+        // failure is recorded in its manifest row and the rest goes on.
+        let outcome = match c.file_type {
+            crate::ext4::FileType::Dir => dir.mkdir(&rel).map(|_| None),
             crate::ext4::FileType::Regular | crate::ext4::FileType::Unknown
                 if c.inline_data.is_some()
                     || matches!(c.content, ContentState::Full | ContentState::Partial) =>
             {
-                Some(dir.write_file(&rel, &mut |w| write_content(fs, c, w))?)
+                dir.write_file(&rel, &mut |w| write_content(fs, c, w))
+                    .map(Some)
             }
             // Symlinks are never created: their target is in the manifest.
             // Devices, FIFOs and sockets are never created either.
-            _ => None,
+            _ => Ok(None),
+        };
+        let wrote = match outcome {
+            Ok(w) => w,
+            Err(e) => {
+                failed += 1;
+                if failed <= 20 {
+                    eprintln!("warning: not written: {}: {e}", escape_bytes(&c.path));
+                }
+                if let Value::Object(m) = &mut row {
+                    m.insert("write_error".into(), json!(e.to_string()));
+                }
+                None
+            }
         };
         if let (Some(p), Value::Object(m)) = (&wrote, &mut row) {
             m.insert("written_to".into(), json!(p.to_string_lossy()));
@@ -266,8 +280,13 @@ pub fn recover_to(
     }
     std::io::Write::flush(&mut manifest).map_err(|e| Error::io("manifest", e))?;
     eprintln!(
-        "{listed} candidates, {written} files written under {}; see manifest.jsonl",
-        dir.root().display()
+        "{listed} candidates, {written} files written under {}{}; see manifest.jsonl",
+        dir.root().display(),
+        if failed > 0 {
+            format!(", {failed} not written (see write_error)")
+        } else {
+            String::new()
+        }
     );
     Ok(0)
 }
