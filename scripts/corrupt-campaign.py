@@ -201,6 +201,9 @@ def main():
     a = ap.parse_args()
     if not os.path.exists(a.bin):
         sh(["cargo", "build", "--release"], cwd=ROOT)
+    for tool in ("dumpe2fs", "debugfs"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} not found: install e2fsprogs (it locates the metadata areas)")
     rng = random.Random(a.seed)
     work = tempfile.mkdtemp(prefix="corrupt-")
     try:
