@@ -35,7 +35,11 @@ fn dir() -> &'static (u32, Vec<u64>, u64) {
     })
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(
+    init: {
+        let _ = (htree(), dir());
+    },
+    |data: &[u8]| {
     if data.is_empty() {
         return;
     }
@@ -54,4 +58,5 @@ fuzz_target!(|data: &[u8]| {
     let mut n = 0;
     let _ = fs.walk(*ino, b"", &mut |_| n += 1);
     let _ = fs.lookup(b"/d/f01234");
-});
+}
+);

@@ -5,7 +5,9 @@ use whiteout::docker::containers::{apply_config, apply_hostconfig};
 use whiteout::docker::Container;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else { return };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
     let mut c = Container::default();
     apply_config(&mut c, &v);
     apply_hostconfig(&mut c, &v);

@@ -25,7 +25,11 @@ fn target() -> (u32, u64, u64) {
     })
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(
+    init: {
+        let _ = (blk1k(), target());
+    },
+    |data: &[u8]| {
     let (ino, pos, tree_blk) = target();
     let (iblock, rest) = data.split_at(data.len().min(60));
     let bs = 1024;
@@ -42,4 +46,5 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = fs.read_content(&i, 0, 1 << 16);
     let _ = fs.stream_content(&i, &mut std::io::sink());
-});
+}
+);

@@ -4,7 +4,11 @@
 use libfuzzer_sys::fuzz_target;
 use whiteout_fuzz::*;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(
+    init: {
+        let _ = (blk1k(), inline(), overlay(), del_inline());
+    },
+    |data: &[u8]| {
     if data.len() < 2 {
         return;
     }
@@ -22,4 +26,5 @@ fuzz_target!(|data: &[u8]| {
     let Ok(fs) = whiteout::ext4::Filesystem::open(src) else { return };
     exercise_inode(&fs, ino);
     exercise(&fs, 32);
-});
+}
+);

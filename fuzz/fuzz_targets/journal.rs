@@ -14,11 +14,17 @@ fn blocks() -> &'static Vec<u64> {
         let fs = base_fs(&del_dirty());
         let j = Journal::open(&fs).unwrap();
         let bs = fs.block_size();
-        (0..256).filter_map(|k| j.physical(k).map(|p| p * bs)).collect()
+        (0..256)
+            .filter_map(|k| j.physical(k).map(|p| p * bs))
+            .collect()
     })
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(
+    init: {
+        let _ = (del_dirty(), blocks());
+    },
+    |data: &[u8]| {
     if data.is_empty() {
         return;
     }
@@ -43,4 +49,5 @@ fuzz_target!(|data: &[u8]| {
             hash: false,
         },
     );
-});
+}
+);

@@ -5,7 +5,11 @@ use libfuzzer_sys::fuzz_target;
 use whiteout::ext4::superblock::Superblock;
 use whiteout_fuzz::*;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(
+    init: {
+        let _ = blk1k();
+    },
+    |data: &[u8]| {
     if data.len() >= 1024 {
         let sb = Superblock::parse(&data[..1024]);
         let _ = sb.sanity(1 << 24);
@@ -18,4 +22,5 @@ fuzz_target!(|data: &[u8]| {
         let _ = fs.group_metadata_blocks(g);
     }
     exercise(&fs, 64);
-});
+}
+);

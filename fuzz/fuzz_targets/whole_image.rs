@@ -11,7 +11,12 @@ use whiteout::image::Source;
 use whiteout::recover::{analyse, Options};
 use whiteout_fuzz::*;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(
+    init: {
+        // Inflate every base once, before the per-input timeout applies.
+        let _ = (docker_aufs(), inline(), del_inline(), overlay());
+    },
+    |data: &[u8]| {
     if data.is_empty() {
         return;
     }
@@ -49,4 +54,5 @@ fuzz_target!(|data: &[u8]| {
     for c in host.containers.iter().take(8) {
         let _ = read_logs(&fs, c, &mut w);
     }
-});
+}
+);

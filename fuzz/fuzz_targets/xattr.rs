@@ -28,7 +28,11 @@ fn target() -> (u32, u64, u64) {
     })
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(
+    init: {
+        let _ = (blk1k(), target());
+    },
+    |data: &[u8]| {
     if data.len() < 2 {
         return;
     }
@@ -50,4 +54,5 @@ fuzz_target!(|data: &[u8]| {
         }
         let _ = acl_text(&x.value);
     }
-});
+}
+);
