@@ -33,7 +33,10 @@ fn chmod(p: &Path, mode: u32) {
 fn every_command_leaves_the_evidence_untouched() {
     let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("readonly");
     if base.exists() {
-        let _ = std::fs::set_permissions(&base.join("evidence"), std::fs::Permissions::from_mode(0o755));
+        let _ = std::fs::set_permissions(
+            base.join("evidence"),
+            std::fs::Permissions::from_mode(0o755),
+        );
         std::fs::remove_dir_all(&base).unwrap();
     }
     let ev = base.join("evidence");
@@ -41,7 +44,11 @@ fn every_command_leaves_the_evidence_untouched() {
     std::fs::create_dir_all(&ev).unwrap();
     std::fs::create_dir_all(&out).unwrap();
     let mut images: Vec<PathBuf> = Vec::new();
-    for (dir, name) in [("docker", "docker-host"), ("deleted", "del-dirty"), ("ext4", "mbr")] {
+    for (dir, name) in [
+        ("docker", "docker-host"),
+        ("deleted", "del-dirty"),
+        ("ext4", "mbr"),
+    ] {
         let p = ev.join(format!("{name}.img"));
         std::fs::write(&p, image_bytes(dir, name)).unwrap();
         images.push(p);
