@@ -207,10 +207,15 @@ pub fn recover_to(
             }
         },
     )?;
-    let (listed, written) = (n.listed, n.written);
+    let (listed, written, failed) = (n.listed, n.written, n.not_written);
     eprintln!(
-        "{listed} candidates, {written} files written under {}; see manifest.jsonl",
-        dir.root().display()
+        "{listed} candidates, {written} files written under {}{}; see manifest.jsonl",
+        dir.root().display(),
+        if failed > 0 {
+            format!(", {failed} not written (see not_written)")
+        } else {
+            String::new()
+        }
     );
     Ok(0)
 }

@@ -269,7 +269,8 @@ pub fn load_containers(
     out
 }
 
-pub(crate) fn apply_config(c: &mut Container, v: &Value) {
+#[doc(hidden)]
+pub fn apply_config(c: &mut Container, v: &Value) {
     let state = v.get("State");
     let st = |k: &str| state.and_then(|x| x.get(k));
     c.id = s(v.get("ID")).unwrap_or_else(|| c.id.clone());
@@ -332,7 +333,8 @@ pub(crate) fn apply_config(c: &mut Container, v: &Value) {
     }
 }
 
-pub(crate) fn apply_hostconfig(c: &mut Container, v: &Value) {
+#[doc(hidden)]
+pub fn apply_hostconfig(c: &mut Container, v: &Value) {
     c.privileged = b(v.get("Privileged"));
     c.binds = str_list(v.get("Binds")).unwrap_or_default();
     c.cap_add = str_list(v.get("CapAdd")).unwrap_or_default();

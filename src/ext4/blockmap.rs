@@ -83,6 +83,33 @@ impl BlockMap {
                 "{dropped} extents overlap earlier ones and were ignored"
             ));
         }
+        // ext4 never maps one physical block twice in a file. A crafted tree
+        // that does (84 extents over the same 2048 blocks) multiplies every
+        // reader's work and memory: keep each physical block once.
+        let mut order: Vec<usize> = (0..out.len()).collect();
+        order.sort_by_key(|&i| (out[i].physical, out[i].logical));
+        let mut keep = vec![true; out.len()];
+        let mut end = 0u64;
+        let mut twice = 0u64;
+        for &i in &order {
+            let r = &out[i];
+            if r.physical < end {
+                keep[i] = false;
+                twice += 1;
+            } else {
+                end = r.physical.saturating_add(r.len);
+            }
+        }
+        if twice > 0 {
+            self.warnings.push(format!(
+                "{twice} extents map physical blocks already mapped by this inode (crafted or corrupt tree); ignored"
+            ));
+            let mut k = 0;
+            out.retain(|_| {
+                k += 1;
+                keep[k - 1]
+            });
+        }
         self.runs = out;
     }
 }
@@ -212,7 +239,8 @@ impl Filesystem {
                 ));
                 continue;
             }
-            if child.header.depth + 1 != depth {
+            // Compared in u32: a crafted depth of 0xffff must not overflow.
+            if u32::from(child.header.depth) + 1 != u32::from(depth) {
                 map.warnings.push(format!(
                     "inode {ino}: extent block {} has depth {} under depth {depth}; subtree skipped",
                     idx.leaf, child.header.depth

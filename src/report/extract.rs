@@ -47,7 +47,8 @@ pub fn safe_component(name: &[u8]) -> String {
     if s.len() > MAX_COMPONENT {
         use sha2::Digest;
         let h = hex(&sha2::Sha256::digest(name)[..6]);
-        let mut cut = MAX_COMPONENT - 14;
+        // "…" is 3 bytes, the hash 12: the result stays within MAX_COMPONENT.
+        let mut cut = MAX_COMPONENT - 15;
         while !s.is_char_boundary(cut) {
             cut -= 1;
         }
