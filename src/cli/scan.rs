@@ -398,7 +398,7 @@ mod tests {
         let d = std::env::temp_dir().join(format!("wo-man-{}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
         let p = d.join("m.csv");
-        std::fs::write(&p, "Case_ID,Path,SHA256\n\"C1\",a.dd,ABC\nC2,/x/b.dd,\n").unwrap();
+        std::fs::write(&p, "Case_ID,Path,SHA256\n\"C1\",a.dd,ABC\nC2,/x/b.dd,\n").unwrap(); // test-only: a temporary manifest in the test temp dir
         let m = read_manifest(&p).unwrap();
         assert_eq!(m.len(), 2);
         assert_eq!(m[0].path, d.join("a.dd"));
