@@ -88,9 +88,15 @@ pub fn raw_copy(dir: &str, name: &str) -> PathBuf {
     std::fs::create_dir_all(&out).unwrap();
     let p = out.join(format!("{name}.img"));
     if !p.exists() {
-        let tmp = out.join(format!("{name}.img.{}.tmp", std::process::id()));
+        // Unique per thread: tests of one binary run in parallel threads.
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let k = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = out.join(format!("{name}.img.{}.{k}.tmp", std::process::id()));
         std::fs::write(&tmp, image_bytes(dir, name)).unwrap();
-        std::fs::rename(&tmp, &p).unwrap();
+        if std::fs::rename(&tmp, &p).is_err() && !p.exists() {
+            panic!("cannot place {}", p.display());
+        }
+        let _ = std::fs::remove_file(&tmp);
     }
     p
 }
