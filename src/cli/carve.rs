@@ -48,12 +48,7 @@ pub fn carve_to(
     let exclude: Vec<(u64, u64)> = if all_space {
         Vec::new()
     } else {
-        rec.candidates
-            .iter()
-            .flat_map(|c| c.runs.iter())
-            .filter(|r| r.state == crate::recover::RunState::Free)
-            .map(|r| (r.physical, r.len))
-            .collect()
+        crate::recover::carve::free_runs(&rec)
     };
     let ctx = crate::attribute::DockerContext::load(fs, &rec);
     let at = crate::attribute::Attributor::new(fs, ctx.as_ref(), &rec);

@@ -509,6 +509,28 @@ impl<'a> MergedView<'a> {
         })
     }
 
+    /// An entry of a lower layer hidden by the opaque directory marked in
+    /// `layer` (inode `marker`): `trusted.overlay.opaque = y`.
+    fn opaque_whiteout(
+        &self,
+        path: Vec<u8>,
+        layer: usize,
+        marker: u32,
+        lower: usize,
+        ino: u32,
+    ) -> Whiteout {
+        let hidden = vec![self.hidden_of(lower, ino, &path)];
+        Whiteout {
+            path,
+            kind: "opaque",
+            layer,
+            layer_id: self.layer_id(layer),
+            layer_role: self.stack.layers.get(layer).map(|l| l.role).unwrap_or(""),
+            marker_inode: marker,
+            hidden,
+        }
+    }
+
     fn hidden_of(&self, layer: usize, ino: u32, path: &[u8]) -> HiddenOriginal {
         let i = self.fs.inode(ino).ok();
         HiddenOriginal {
@@ -653,20 +675,7 @@ impl<'a> MergedView<'a> {
             if let Some(d) = fsutil::descend_dir(self.fs, root, &rel) {
                 if let Some(e) = fsutil::child(self.fs, d, name) {
                     let p = join(&rel, name);
-                    return Some(Whiteout {
-                        path: p.clone(),
-                        kind: "opaque",
-                        layer: last_layer,
-                        layer_id: self.layer_id(last_layer),
-                        layer_role: self
-                            .stack
-                            .layers
-                            .get(last_layer)
-                            .map(|l| l.role)
-                            .unwrap_or(""),
-                        marker_inode: last_ino,
-                        hidden: vec![self.hidden_of(j, e.inode, &p)],
-                    });
+                    return Some(self.opaque_whiteout(p, last_layer, last_ino, j, e.inode));
                 }
             }
         }
@@ -758,20 +767,7 @@ impl<'a> MergedView<'a> {
                 let p = join(&dir.path, &name);
                 out.insert(
                     name,
-                    Whiteout {
-                        path: p.clone(),
-                        kind: "opaque",
-                        layer: last_layer,
-                        layer_id: self.layer_id(last_layer),
-                        layer_role: self
-                            .stack
-                            .layers
-                            .get(last_layer)
-                            .map(|l| l.role)
-                            .unwrap_or(""),
-                        marker_inode: last_ino,
-                        hidden: vec![self.hidden_of(j, e.inode, &p)],
-                    },
+                    self.opaque_whiteout(p, last_layer, last_ino, j, e.inode),
                 );
             }
         }

@@ -803,13 +803,7 @@ pub fn carving_section(
     at: &crate::attribute::Attributor,
 ) -> crate::Result<Value> {
     let cdir = SafeDir::create(&dir.root().join("carved"), &[img])?;
-    let exclude: Vec<(u64, u64)> = rec
-        .candidates
-        .iter()
-        .flat_map(|c| c.runs.iter())
-        .filter(|r| r.state == crate::recover::RunState::Free)
-        .map(|r| (r.physical, r.len))
-        .collect();
+    let exclude: Vec<(u64, u64)> = crate::recover::carve::free_runs(rec);
     let res = crate::recover::carve::carve(
         fs,
         &crate::recover::carve::Options {

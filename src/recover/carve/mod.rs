@@ -379,8 +379,13 @@ pub fn recovered_runs(fs: &Filesystem) -> Vec<(u64, u64)> {
         scan_freed_dir_blocks: true,
         hash: false,
     };
-    super::analyse(fs, &opts)
-        .candidates
+    free_runs(&super::analyse(fs, &opts))
+}
+
+/// The blocks a recovery pass got back (runs in free blocks), to leave out
+/// of carving.
+pub fn free_runs(rec: &super::Recovery) -> Vec<(u64, u64)> {
+    rec.candidates
         .iter()
         .flat_map(|c| c.runs.iter())
         .filter(|r| r.state == super::RunState::Free)
