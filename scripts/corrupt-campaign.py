@@ -28,7 +28,9 @@ FIXTURES = [
     ("docker/docker-host", True), ("docker/docker-dataroot", True), ("docker/docker-userns", True),
 ]
 CI_FIXTURES = ["ext4/blk1k", "deleted/del-dirty", "docker/docker-host"]
-COMMANDS = [["deleted"], ["containers", "--all", "--json"], ["ls", "-r", "-p"]]
+# "{out}" is a scratch case folder next to (never inside) the mutant's folder.
+COMMANDS = [["deleted"], ["containers", "--all", "--json"], ["ls", "-r", "-p"],
+            ["scan", "--no-carve", "--quiet", "--force", "-o", "{out}"]]
 LS_RE = re.compile(r"^(\S)/(\S) (?:\* )?(\d+)(?:\(realloc\))?:\t(.*)$")
 DOCKER_JSON = ("config.v2.json", "hostconfig.json", "repositories.json", "daemon.json")
 
@@ -145,7 +147,9 @@ def run_all(fx, timeout):
         if cmd[0] == "containers" and not fx.docker:
             continue
         try:
-            p = sh([fx.bin] + cmd + [fx.path], timeout=timeout)
+            out_dir = os.path.join(os.path.dirname(fx.path), "case-" + os.path.basename(fx.path))
+            args = [a.replace("{out}", out_dir) for a in cmd]
+            p = sh([fx.bin] + args + [fx.path], timeout=timeout)
         except subprocess.TimeoutExpired:
             res["hang"].append(" ".join(cmd))
             continue

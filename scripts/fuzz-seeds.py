@@ -2,7 +2,7 @@
 """Write small seed corpora for the fuzz targets (fuzz/seeds/<target>/) from
 the committed fixtures. Needs the release binary (for Docker files) and
 nothing else. Usage: python3 scripts/fuzz-seeds.py"""
-import gzip, os, struct, subprocess, sys
+import gzip, os, re, struct, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TD = os.path.join(ROOT, "testdata")
@@ -130,6 +130,29 @@ def main():
                     if data:
                         put(t, f"s{n[t]}", data)
                         n[t] += 1
+        # BoltDB: the synthetic containerd store's meta.db, and the real
+        # meta.db dockerd left on the sample host.
+        for i, (im, path) in enumerate([
+            (os.path.join(TD, "docker-synthetic", "docker-containerd.img.gz"),
+             "/var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db"),
+            (host, "/var/lib/docker/containerd/daemon/io.containerd.metadata.v1.bolt/meta.db"),
+        ]):
+            data = subprocess.run([BIN, "icat", im, path], capture_output=True).stdout
+            if data:
+                put("bolt", f"s{i}", data[:65536])
+        # Carving: the first 16 KiB after each header hit in the carve fixture.
+        import json, tempfile
+        with tempfile.TemporaryDirectory() as td:
+            subprocess.run([BIN, "carve", os.path.join(TD, "carve", "carve.img.gz"), "-o", td + "/c"],
+                           capture_output=True)
+            rows = []
+            mf = os.path.join(td, "c", "manifest.jsonl")
+            if os.path.exists(mf):
+                rows = [json.loads(l) for l in open(mf) if l.strip()]
+        raw = img("carve/carve.img.gz")
+        for k, r in enumerate(rows):
+            o = r["offset"]
+            put("carve", f"{k}-{r['type']}", raw[o:o + 16384])
     else:
         print("no release binary: Docker seeds skipped", file=sys.stderr)
     put("logs", "local", bytes.fromhex("0000001c") + b"\x0a\x06stdout\x10\x80\xe8\x91\xfa\x05\x1a\x04hi!\n" + bytes.fromhex("0000001c"))
@@ -137,6 +160,9 @@ def main():
     for k in range(4):
         put("whole_image", f"base{k}", bytes([k]))
     put("whole_image", "raw-blk1k-head", bytes([200]) + blk1k[:65536])
+    # scan: the same inputs as whole_image.
+    for k in range(4):
+        put("scan", f"base{k}", bytes([k]))
     for d in sorted(os.listdir(OUT)):
         print(d, len(os.listdir(os.path.join(OUT, d))))
 

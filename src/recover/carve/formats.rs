@@ -209,6 +209,17 @@ pub fn detect(b: &[u8]) -> Option<Kind> {
 /// Validate a header hit. `at_end`: `d` holds every byte there is (the
 /// end of the searched space or of the type's bound).
 pub fn validate(kind: Kind, d: &[u8], at_end: bool, block: usize) -> Verdict {
+    // Entropy-coded streams never hold a whole zero block: the stream was
+    // cut there (deleted and wiped, or fragmented). Without this a cut
+    // deflate stream over zeros decodes to max_len (zero bits are a valid
+    // Huffman code), costing seconds per hostile header.
+    let (d, at_end) = match kind {
+        Kind::Gz | Kind::Bz2 | Kind::Xz | Kind::Zst => match first_zero_block(d, block) {
+            Some(z) => (&d[..z], true),
+            None => (d, at_end),
+        },
+        _ => (d, at_end),
+    };
     let v = match kind {
         Kind::Jpg => jpeg(d, block),
         Kind::Png => png(d),
@@ -231,6 +242,14 @@ pub fn validate(kind: Kind, d: &[u8], at_end: bool, block: usize) -> Verdict {
         Verdict::NeedMore if at_end => Verdict::Invalid,
         v => v,
     }
+}
+
+/// Offset of the first all-zero full block after the first one.
+fn first_zero_block(d: &[u8], block: usize) -> Option<usize> {
+    let block = block.max(512);
+    (1..d.len() / block)
+        .map(|k| k * block)
+        .find(|&o| crate::util::bytes::is_zero(&d[o..o + block]))
 }
 
 // ---------------------------------------------------------------- images
@@ -792,10 +811,14 @@ fn sqlite(d: &[u8]) -> Verdict {
 // ------------------------------------------------------------ text kinds
 
 fn pem(d: &[u8]) -> Verdict {
-    let Some(e) = d[11..].iter().take(80).position(|&b| b == b'-') else {
+    // "-----BEGIN " is 11 bytes; the label runs to the next '-'.
+    let Some(rest) = d.get(11..) else {
         return Verdict::Invalid;
     };
-    let label = &d[11..11 + e];
+    let Some(e) = rest.iter().take(80).position(|&b| b == b'-') else {
+        return Verdict::Invalid;
+    };
+    let label = &rest[..e];
     if label.is_empty() || !label.iter().all(|c| c.is_ascii_uppercase() || *c == b' ') {
         return Verdict::Invalid;
     }
