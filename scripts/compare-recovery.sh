@@ -78,7 +78,7 @@ rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
 
 export work kernel v_fls v_e4m v_e4m_pkg v_eu v_eu_pkg v_wo rev tmo
 python3 - "${names[@]}" <<'PY'
-import hashlib, json, os, re, sys, datetime
+import gzip, hashlib, json, os, re, sys, datetime
 from collections import Counter
 
 work = os.environ["work"]; names = sys.argv[1:]
@@ -128,7 +128,8 @@ rows, notes, misses = [], [], []
 tot = Counter()
 for n in names:
     d = os.path.join(work, n)
-    m = json.load(open(f"testdata/deleted/{n}.json"))
+    mp = f"testdata/deleted/{n}.json"
+    m = json.load(open(mp) if os.path.exists(mp) else gzip.open(mp + ".gz"))
     truth = m["deleted"]
     regs = [t for t in truth if t["type"] == "r" and t["size"] > 0]
     tp = {t["path"]: t for t in truth}
