@@ -146,13 +146,21 @@ def run_all(fx, timeout):
     for cmd in COMMANDS:
         if cmd[0] == "containers" and not fx.docker:
             continue
+        out_dir = os.path.join(os.path.dirname(fx.path), "case-" + os.path.basename(fx.path))
+        args = [a.replace("{out}", out_dir) for a in cmd]
+        # A hang is CPU time over `timeout` (or no end within 4x that wall
+        # time): on a shared machine wall time alone misfires.
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         try:
-            out_dir = os.path.join(os.path.dirname(fx.path), "case-" + os.path.basename(fx.path))
-            args = [a.replace("{out}", out_dir) for a in cmd]
-            p = sh([fx.bin] + args + [fx.path], timeout=timeout)
+            p = sh([fx.bin] + args + [fx.path], timeout=4 * timeout)
         except subprocess.TimeoutExpired:
-            res["hang"].append(" ".join(cmd))
+            res["hang"].append(" ".join(cmd) + f" (no end in {4 * timeout:.0f}s wall)")
             continue
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        res["cpu"] = max(res.get("cpu", 0.0), cpu)
+        if cpu > timeout:
+            res["hang"].append(" ".join(cmd) + f" ({cpu:.1f}s CPU)")
         err = p.stderr.decode("utf-8", "replace")
         if p.returncode == 101 or "panicked" in err or p.returncode < 0:
             res["panic"].append(f"{' '.join(cmd)} rc={p.returncode}: {err.strip()[-300:]}")
@@ -199,9 +207,11 @@ def main():
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--ci", action="store_true", help="3 fixtures, fail on any panic or hang")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--timeout", type=float, default=30.0, help="seconds per command before it counts as a hang")
+    ap.add_argument("--timeout", type=float, default=30.0, help="CPU seconds per command before it counts as a hang (wall limit: 4x)")
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "whiteout"))
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    ap.add_argument("--keep", help="copy every mutant that panics or hangs into this directory")
+    ap.add_argument("--only", help="comma-separated mutant numbers to run (the others are made and undone, not run)")
     a = ap.parse_args()
     if not os.path.exists(a.bin):
         sh(["cargo", "build", "--release"], cwd=ROOT)
@@ -209,6 +219,7 @@ def main():
         if not shutil.which(tool):
             raise SystemExit(f"{tool} not found: install e2fsprogs (it locates the metadata areas)")
     rng = random.Random(a.seed)
+    only = {int(x) for x in a.only.split(",")} if a.only else None
     work = tempfile.mkdtemp(prefix="corrupt-")
     try:
         fixtures = []
@@ -231,7 +242,13 @@ def main():
             with open(fx.path, "r+b") as f:
                 undo = mutate(rng, f, off, length)
                 try:
+                    if only is not None and i not in only:
+                        continue
                     r = run_all(fx, a.timeout)
+                    if a.keep and (r["panic"] or r["hang"]):
+                        os.makedirs(a.keep, exist_ok=True)
+                        shutil.copyfile(fx.path, os.path.join(
+                            a.keep, f"{fx.name.replace('/', '_')}-{area}-seed{a.seed}-m{i}.img"))
                 finally:
                     f.seek(undo[0])
                     f.write(undo[1])
