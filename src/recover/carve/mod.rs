@@ -559,54 +559,85 @@ fn bifragment_jpeg(
         return None;
     }
     let mut probe = vec![0u8; bs as usize];
-    let mut c = v + at;
-    let stop = (v + at + MAX_GAP).min(space.total);
-    while c < stop {
-        if let Some(&(_, e)) = covered.iter().find(|&&(s, e)| s <= c && c < e) {
-            c = e.div_ceil(bs) * bs;
+    // Forward first; then backward: mballoc may place an append in a free
+    // extent before the first one (measured on the carve-docker fixture).
+    let fwd = (v + at..(v + at + MAX_GAP).min(space.total)).step_by(bs as usize);
+    let back = (1..=v.min(MAX_GAP) / bs).map(move |i| v - i * bs);
+    let mut skip_to: Option<u64> = None;
+    for c in fwd.chain(back) {
+        if let Some(s) = skip_to {
+            // Forward: skip to the end of a covered range; backward: to its start.
+            if (c > v && c < s) || (c < v && c >= s) {
+                continue;
+            }
+            skip_to = None;
+        }
+        if let Some(&(s, e)) = covered.iter().find(|&&(s, e)| s <= c && c < e) {
+            skip_to = Some(if c > v { e } else { s });
             continue;
         }
         if space.read(fs, c, &mut probe) < probe.len()
             || crate::util::bytes::is_zero(&probe)
             || formats::detect(&probe).is_some()
         {
-            c += bs;
             continue;
         }
-        let remaining = space.total - c;
-        let max = (Kind::Jpg.max_len() as u64).min(remaining) as usize;
-        let mut win = (256usize << 10).min(max);
-        loop {
-            let mut buf = head.clone();
-            buf.resize(head.len() + win, 0);
-            let got = space.read(fs, c, &mut buf[head.len()..]);
-            buf.truncate(head.len() + got);
-            let at_end = got == max || got < win;
-            match formats::validate(Kind::Jpg, &buf, at_end, bs as usize) {
-                Verdict::NeedMore if !at_end => win = (win * 4).min(max),
-                Verdict::Ok { len, .. } => {
-                    let mut fragments = space.fragments(v, at);
-                    fragments.extend(space.fragments(c, len - at));
-                    let first = fragments.first().map_or(0, |f| f.offset);
-                    return Some(Carved {
-                        offset: first,
-                        length: len,
-                        kind: Kind::Jpg,
-                        exact: true,
-                        note: Some(
-                            "two fragments: header fragment + the continuation that decodes to EOI",
-                        ),
-                        block_group: fs.block_group_of(first / bs),
-                        fragments,
-                        vstart: v,
-                    });
-                }
-                _ => break,
-            }
+        if let Some(found) = continuation(fs, space, v, at, &head, c) {
+            return Some(found);
         }
-        c += bs;
     }
     None
+}
+
+/// The header fragment `head` (at `v`) followed by the data at `c`, if
+/// that decodes to EOI.
+fn continuation(
+    fs: &Filesystem,
+    space: &Space,
+    v: u64,
+    at: u64,
+    head: &[u8],
+    c: u64,
+) -> Option<Carved> {
+    let bs = space.bs;
+    let remaining = space.total - c;
+    let max = (Kind::Jpg.max_len() as u64).min(remaining) as usize;
+    let mut win = (256usize << 10).min(max);
+    loop {
+        let mut buf = head.to_vec();
+        buf.resize(head.len() + win, 0);
+        let got = space.read(fs, c, &mut buf[head.len()..]);
+        buf.truncate(head.len() + got);
+        let at_end = got == max || got < win;
+        match formats::validate(Kind::Jpg, &buf, at_end, bs as usize) {
+            Verdict::NeedMore if !at_end => win = (win * 4).min(max),
+            Verdict::Ok { len, .. } => {
+                // The continuation must not run into the header fragment,
+                // and its Huffman data must decode to the frame's MCU count.
+                if (c < v && c + (len - at) > v)
+                    || formats::jpeg_decodes(&buf, len as usize - 2) == Some(false)
+                {
+                    return None;
+                }
+                let mut fragments = space.fragments(v, at);
+                fragments.extend(space.fragments(c, len - at));
+                let first = fragments.first().map_or(0, |f| f.offset);
+                return Some(Carved {
+                    offset: first,
+                    length: len,
+                    kind: Kind::Jpg,
+                    exact: true,
+                    note: Some(
+                        "two fragments: header fragment + the continuation that decodes to EOI",
+                    ),
+                    block_group: fs.block_group_of(first / bs),
+                    fragments,
+                    vstart: v,
+                });
+            }
+            _ => return None,
+        }
+    }
 }
 
 fn wanted_final(opts: &Options, k: Kind) -> bool {
