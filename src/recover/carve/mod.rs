@@ -256,19 +256,45 @@ impl Space {
     }
 }
 
+/// Ids are random hex: fold the key's 8-byte words (no SipHash per hit).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+}
+
+type IdMap = HashMap<([u8; 32], bool), (u64, u64), std::hash::BuildHasherDefault<IdHasher>>;
+
 struct ChunkOut {
     headers: Vec<(u64, Kind)>,
     configs: Vec<u64>,
     traces: Vec<DockerTrace>,
     /// Distinct 64-hex ids (as 32 bytes, after `overlay2/`?) -> (first offset, count).
-    ids: HashMap<([u8; 32], bool), (u64, u64)>,
+    ids: IdMap,
 }
 
 fn unhex(h: &[u8]) -> [u8; 32] {
-    let v = |c: u8| if c <= b'9' { c - b'0' } else { c - b'a' + 10 };
+    let v = |c: u8| {
+        if c <= b'9' {
+            c.wrapping_sub(b'0')
+        } else {
+            c.wrapping_sub(b'a').wrapping_add(10)
+        }
+    };
     let mut out = [0u8; 32];
-    for (k, o) in out.iter_mut().enumerate() {
-        *o = (v(h[2 * k]) << 4) | v(h[2 * k + 1]);
+    for (o, p) in out.iter_mut().zip(h.chunks_exact(2)) {
+        *o = (v(p[0]) << 4) | (v(p[1]) & 15);
     }
     out
 }
@@ -285,6 +311,11 @@ fn wanted(opts: &Options, k: Kind) -> bool {
         }
     }
 }
+
+/// Bytes handled at a time inside a chunk (L2-sized): the header test,
+/// the trace search and the id probe all run on one window while it is
+/// in cache.
+const WINDOW: usize = 256 << 10;
 
 fn scan_chunk(
     fs: &Filesystem,
@@ -305,45 +336,70 @@ fn scan_chunk(
         headers: Vec::new(),
         configs: Vec::new(),
         traces: Vec::new(),
-        ids: HashMap::new(),
+        ids: IdMap::default(),
     };
     let bs = space.bs as usize;
     let len = len.min(buf.len());
-    let mut o = 0;
-    while o < len {
-        let b = &buf[o..(o + bs).min(buf.len())];
-        // Most free blocks start with a zero: skip them in one test.
-        if b[0] != 0 {
-            if let Some(k) = formats::detect(b) {
-                if wanted(opts, k) {
-                    out.headers.push((start + o as u64, k));
+    let any_kind = opts.kinds.as_ref().is_none_or(|k| !k.is_empty());
+    let mut probe = docker::HexProbe::default();
+    // Consecutive occurrences of one id are counted without a lookup.
+    let mut last: Option<(([u8; 32], bool), u64, u64)> = None;
+    let mut w0 = 0;
+    while w0 < len {
+        let w1 = (w0 + WINDOW).min(len);
+        if any_kind {
+            let mut o = w0;
+            while o < w1 {
+                let b = &buf[o..(o + bs).min(buf.len())];
+                // Most free blocks start with a zero: skip them in one test.
+                if b[0] != 0 {
+                    if let Some(k) = formats::detect(b) {
+                        if wanted(opts, k) {
+                            out.headers.push((start + o as u64, k));
+                        }
+                    }
                 }
+                o += bs;
             }
         }
-        o += bs;
-    }
-    if opts.traces {
-        for m in ac.find_iter(buf) {
-            if m.start() >= len {
-                break;
-            }
-            let v = start + m.start() as u64;
-            match m.pattern().as_usize() {
-                0 => out.configs.push(v),
-                _ => {
-                    if let Some(t) = docker::parse_log_line(&buf[m.start()..], v) {
-                        out.traces.push(t);
+        if opts.traces {
+            // A pattern starting before w1 may end after it.
+            let ac_end = (w1 + 32).min(buf.len());
+            for m in ac.find_iter(&buf[w0..ac_end]) {
+                let at = w0 + m.start();
+                if at >= w1 {
+                    break;
+                }
+                let v = start + at as u64;
+                match m.pattern().as_usize() {
+                    0 => out.configs.push(v),
+                    _ => {
+                        if let Some(t) = docker::parse_log_line(&buf[at..], v) {
+                            out.traces.push(t);
+                        }
                     }
                 }
             }
+            let ids = &mut out.ids;
+            probe.scan(buf, w0, w1, len, start == 0, |s, ov| {
+                let key = (unhex(&buf[s..s + 64]), ov);
+                let v = start + s as u64;
+                match &mut last {
+                    Some((k, _, n)) if *k == key => *n += 1,
+                    _ => {
+                        if let Some((k, v0, n)) = last.replace((key, v, 1)) {
+                            let e = ids.entry(k).or_insert((v0, 0));
+                            e.1 += n;
+                        }
+                    }
+                }
+            });
         }
-        for (s, ov) in docker::hex_ids(buf, len, start == 0) {
-            let e = out
-                .ids
-                .entry((unhex(&buf[s..s + 64]), ov))
-                .or_insert((start + s as u64, 0));
-            e.1 += 1;
-        }
+        w0 = w1;
+    }
+    if let Some((k, v0, n)) = last {
+        let e = out.ids.entry(k).or_insert((v0, 0));
+        e.1 += n;
     }
     out
 }
@@ -408,7 +464,7 @@ pub fn carve(fs: &Filesystem, opts: &Options) -> Carving {
         .collect();
     let mut headers = Vec::new();
     let mut configs = Vec::new();
-    let mut ids: HashMap<([u8; 32], bool), (u64, u64)> = HashMap::new();
+    let mut ids = IdMap::default();
     for ch in chunks {
         headers.extend(ch.headers);
         configs.extend(ch.configs);
