@@ -12,6 +12,10 @@ use whiteout::ext4::Filesystem;
 use whiteout::recover::carve::{self, Carving, Kind, TraceKind};
 use whiteout::util::bytes::hex;
 
+// Measured on the carve-docker fixture (see the tests below).
+const CARVE_DOCKER_GROUPS: usize = 3;
+const CARVE_DOCKER_EXTRA: usize = 23;
+
 fn fs() -> Filesystem {
     common::fs_at(&common::image("carve", "carve"), 0)
 }
@@ -261,4 +265,122 @@ fn cli_writes_files_and_manifest() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&out);
+}
+
+// ---- carve-docker: a real dockerd, three containers (scripts/make-carve-docker-fixture.sh)
+
+fn docker_fs() -> Filesystem {
+    common::fs_at(&common::image("carve-docker", "carve-docker"), 0)
+}
+
+#[test]
+fn docker_fixture_every_deleted_file_exact() {
+    let fs = docker_fs();
+    let m = common::manifest("carve-docker", "carve-docker");
+    assert_eq!(fs.group_count(), 8);
+    let res = carve_default(&fs);
+    let files = m["files"].as_array().unwrap();
+    let mut groups = std::collections::BTreeSet::new();
+    for t in files {
+        let what = format!("{} {}", t["container"], t["name"]);
+        let off = t["offset"].as_u64().unwrap();
+        let c = res
+            .files
+            .iter()
+            .find(|c| c.offset == off)
+            .unwrap_or_else(|| panic!("{what} at {off} not carved"));
+        assert_eq!(c.kind.name(), t["type"].as_str().unwrap(), "{what}");
+        assert_eq!(c.length, t["size"].as_u64().unwrap(), "{what}: size");
+        let data = carve::read_carved(&fs, c).unwrap();
+        assert_eq!(
+            hex(&Sha256::digest(&data)),
+            t["sha256"].as_str().unwrap(),
+            "{what}: sha256"
+        );
+        let runs = t["runs"].as_array().unwrap();
+        assert_eq!(c.fragments.len(), runs.len(), "{what}: fragments");
+        for (f, r) in c.fragments.iter().zip(runs) {
+            assert_eq!(f.offset, r["physical"].as_u64().unwrap() * 4096, "{what}");
+        }
+        groups.insert(c.block_group);
+    }
+    assert_eq!(files.len(), 58);
+    // Two JPEGs whose second fragment lies before the first on disk, one
+    // PDF split by a live file.
+    assert_eq!(
+        res.files.iter().filter(|c| c.fragments.len() == 2).count(),
+        3
+    );
+    // The containers' files lie in several block groups.
+    assert_eq!(groups.len(), CARVE_DOCKER_GROUPS);
+    // Everything else carved is the daemon's own deleted JSON (older
+    // config.v2.json / hostconfig.json copies) and the removed container's log.
+    let extra: Vec<_> = res
+        .files
+        .iter()
+        .filter(|c| !files.iter().any(|t| t["offset"].as_u64() == Some(c.offset)))
+        .collect();
+    assert_eq!(extra.len(), CARVE_DOCKER_EXTRA, "{extra:?}");
+    assert!(extra
+        .iter()
+        .all(|c| matches!(c.kind, Kind::Json | Kind::Log)));
+}
+
+#[test]
+fn docker_fixture_removed_container_from_carved_config() {
+    let fs = docker_fs();
+    let m = common::manifest("carve-docker", "carve-docker");
+    let g = &m["containers"]["gone"];
+    let host = whiteout::docker::DockerHost::load(&fs);
+    let rec = whiteout::recover::analyse(&fs, &Default::default());
+    let mut removed = whiteout::docker::removed::find_removed(&fs, &host, &rec);
+    let res = carve_default(&fs);
+    whiteout::docker::removed::merge_carved(&mut removed, &host, &res.traces);
+    let gone: Vec<_> = removed
+        .iter()
+        .filter(|r| r.container.id == g["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(gone.len(), 1);
+    let c = &gone[0].container;
+    assert!(c.removed);
+    assert_eq!(c.name.as_deref(), Some("gone"));
+    assert_eq!(c.image.as_deref(), g["image"].as_str());
+    assert_eq!(c.image_id.as_deref(), g["image_id"].as_str());
+    assert_eq!(c.path.as_deref(), g["path"].as_str());
+    let args: Vec<String> = serde_json::from_value(g["args"].clone()).unwrap();
+    assert_eq!(c.args, args);
+    let cmd: Vec<String> = serde_json::from_value(g["cmd"].clone()).unwrap();
+    assert_eq!(c.cmd.as_ref(), Some(&cmd));
+    assert_eq!(c.created.as_deref(), g["created"].as_str());
+    assert_eq!(c.started_at.as_deref(), g["started_at"].as_str());
+    // dockerd 20.10 keeps no GraphDriver in config.v2.json: no mount id.
+    assert_eq!(c.mount_id, None);
+    // The config's source is carving, with its offset.
+    let ev = c
+        .evidence
+        .iter()
+        .find(|e| e.kind == "carved-config.v2.json")
+        .expect("carved evidence");
+    assert!(
+        ev.note.as_deref().unwrap().starts_with("carved at offset "),
+        "{ev:?}"
+    );
+    // Live containers are not reported as removed.
+    for n in ["web", "worker"] {
+        let id = m["containers"][n]["id"].as_str().unwrap();
+        assert!(!removed.iter().any(|r| r.container.id == id), "{n}");
+    }
+    // And through the CLI: `containers --all` lists gone as removed.
+    let img = common::testdata().join("carve-docker/carve-docker.img.gz");
+    let (code, out, err) = common::run(&["containers", "--all", "--json", img.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let r = rows.iter().find(|r| r["id"] == g["id"]).unwrap();
+    assert_eq!(r["name"], "gone");
+    assert_eq!(r["removed"], true);
+    assert_eq!(r["cmd"], g["cmd"]);
 }

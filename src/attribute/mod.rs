@@ -25,7 +25,7 @@ pub mod owners;
 pub use map::{BlockClass, MetaKind, OwnershipMap, Span, SpanClass};
 pub use owners::{Owner, OwnerId, OwnerKind, Owners};
 
-use crate::docker::removed::{find_removed, read_candidate, RemovedContainer};
+use crate::docker::removed::{find_removed, is_hex64, read_candidate, RemovedContainer};
 use crate::docker::DockerHost;
 use crate::ext4::inode::ROOT_INO;
 use crate::ext4::Filesystem;
@@ -216,6 +216,22 @@ fn is_named(c: &DeletedCandidate) -> bool {
         && !c.path.starts_with(b"$Orphan")
 }
 
+/// A recovered path whose chain was cut (`$OrphanDir-N`: a directory whose
+/// own name was wiped) before any 64-hex id: the id that rule 1 needs is
+/// the lost name, so the path names no owner (the Docker root would be
+/// wrong: on the carve-docker fixture these are a removed container's files).
+fn orphan_before_id(path: &[u8]) -> bool {
+    for comp in path.split(|&b| b == b'/') {
+        if comp.starts_with(b"$OrphanDir") {
+            return true;
+        }
+        if is_hex64(comp.strip_suffix(b"-init".as_slice()).unwrap_or(comp)) {
+            return false;
+        }
+    }
+    false
+}
+
 fn name_source_str(s: NameSource) -> String {
     serde_json::to_value(s)
         .ok()
@@ -296,7 +312,9 @@ impl<'a> Attributor<'a> {
         let cands = &rec.candidates;
         let path_owner: Vec<Option<owners::PathOwner>> = cands
             .iter()
-            .map(|c| is_named(c).then(|| owners.of_path(&c.path, true)))
+            .map(|c| {
+                (is_named(c) && !orphan_before_id(&c.path)).then(|| owners.of_path(&c.path, true))
+            })
             .collect();
         let content_ids: Vec<Vec<(OwnerId, usize, String)>> = cands
             .par_iter()

@@ -64,7 +64,7 @@ pub fn roots(vol: &VolumeOpts, as_json: bool) -> Result<i32> {
 }
 
 /// `docker ps`: running-at-acquisition containers; `--all` for every one.
-pub fn containers(vol: &VolumeOpts, all: bool, as_json: bool) -> Result<i32> {
+pub fn containers(vol: &VolumeOpts, all: bool, carve: bool, as_json: bool) -> Result<i32> {
     let (fs, host) = load(vol)?;
     let mut out = Out::new();
     if !as_json {
@@ -73,7 +73,21 @@ pub fn containers(vol: &VolumeOpts, all: bool, as_json: bool) -> Result<i32> {
     // With --all, containers removed by `docker rm` follow the live ones.
     let removed = if all {
         let rec = crate::recover::analyse(&fs, &crate::recover::Options::default());
-        crate::docker::removed::find_removed(&fs, &host, &rec)
+        let mut removed = crate::docker::removed::find_removed(&fs, &host, &rec);
+        // Docker traces carved from unallocated space complete the report.
+        if carve && !host.roots.is_empty() {
+            let res = crate::recover::carve::carve(
+                &fs,
+                &crate::recover::carve::Options {
+                    kinds: Some(Vec::new()),
+                    all_space: false,
+                    traces: true,
+                    exclude: crate::recover::carve::free_runs(&rec),
+                },
+            );
+            crate::docker::removed::merge_carved(&mut removed, &host, &res.traces);
+        }
+        removed
     } else {
         Vec::new()
     };

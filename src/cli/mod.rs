@@ -159,6 +159,10 @@ pub enum Command {
         /// Every container, not only those running at acquisition.
         #[arg(short, long)]
         all: bool,
+        /// With --all: do not search unallocated space for carved
+        /// config.v2.json traces of removed containers.
+        #[arg(long)]
+        no_carve: bool,
         /// JSON Lines, one object per container.
         #[arg(long)]
         json: bool,
@@ -365,7 +369,12 @@ fn run(cli: Cli) -> crate::Result<i32> {
         }
         Command::Journal { vol, json } => journal::journal(&vol, json),
         Command::Roots { vol, json } => docker::roots(&vol, json),
-        Command::Containers { vol, all, json } => docker::containers(&vol, all, json),
+        Command::Containers {
+            vol,
+            all,
+            no_carve,
+            json,
+        } => docker::containers(&vol, all, !no_carve, json),
         Command::Images { vol, json } => docker::images(&vol, json),
         Command::Layers { vol, json } => docker::layers(&vol, json),
         Command::Logs {

@@ -16,6 +16,7 @@ use super::fsutil::{self, join, lossy};
 use super::DockerHost;
 use crate::ext4::inode::FileType;
 use crate::ext4::Filesystem;
+use crate::recover::carve::{DockerTrace, TraceKind};
 use crate::recover::{ContentState, DeletedCandidate, NameSource, Recovery};
 use serde::Serialize;
 use serde_json::Value;
@@ -556,6 +557,186 @@ pub fn find_removed(fs: &Filesystem, host: &DockerHost, rec: &Recovery) -> Vec<R
         }
     }
     out
+}
+
+/// Merge Docker traces carved from unallocated space (see
+/// `recover::carve::docker`) into `removed`. `docker rm` frees
+/// `containers/<id>/config.v2.json`, and the daemon's atomic rewrites free
+/// older copies on every state change: a carved object whose `ID` is no
+/// live container rebuilds (or completes) that removed container. The
+/// latest state wins, as for recovered configs. Carved 64-hex ids that name
+/// a removed container add evidence. Every carved source says "carved at
+/// offset X".
+pub fn merge_carved(
+    removed: &mut Vec<RemovedContainer>,
+    host: &DockerHost,
+    traces: &[DockerTrace],
+) {
+    let live: HashSet<&str> = host
+        .containers
+        .iter()
+        .filter(|c| !c.removed)
+        .map(|c| c.id.as_str())
+        .collect();
+    let Some(first_root) = host.roots.first() else {
+        return;
+    };
+    // Configs by id: (complete, state key, offset) picks the best.
+    let mut by_id: BTreeMap<&str, Vec<&DockerTrace>> = BTreeMap::new();
+    for t in traces {
+        if t.kind != Some(TraceKind::ContainerConfig) {
+            continue;
+        }
+        let Some(id) = t.id.as_deref().filter(|i| is_hex64(i.as_bytes())) else {
+            continue;
+        };
+        if !live.contains(id) {
+            by_id.entry(id).or_default().push(t);
+        }
+    }
+    for (id, mut ts) in by_id {
+        if removed.len() >= MAX_REMOVED {
+            break;
+        }
+        ts.sort_by_key(|t| {
+            (
+                t.complete == Some(true),
+                t.config.as_ref().map(state_key).unwrap_or_else(|| {
+                    let a = t.started_at.clone().unwrap_or_default();
+                    let b = t.finished_at.clone().unwrap_or_default();
+                    (a.max(b), false)
+                }),
+                std::cmp::Reverse(t.offset),
+            )
+        });
+        let Some(best) = ts.last() else { continue };
+        let mount = best
+            .upper_dir
+            .as_deref()
+            .and_then(|u| u.strip_suffix("/diff"))
+            .and_then(|u| u.rsplit('/').next())
+            .filter(|m| is_hex64(m.as_bytes()))
+            .map(str::to_string);
+        let root = host
+            .roots
+            .iter()
+            .find(|r| {
+                best.upper_dir
+                    .as_deref()
+                    .is_some_and(|u| u.as_bytes().starts_with(&r.path))
+            })
+            .unwrap_or(first_root);
+        // An existing record: same id, or the id-less record of its mount dir.
+        let at = removed
+            .iter()
+            .position(|r| r.container.id == id)
+            .or_else(|| {
+                removed.iter().position(|r| {
+                    r.container.id.is_empty() && mount.is_some() && r.container.mount_id == mount
+                })
+            });
+        let idx = match at {
+            Some(i) => i,
+            None => {
+                removed.push(RemovedContainer {
+                    container: Container {
+                        id: id.to_string(),
+                        root: root.path.clone(),
+                        dir: join(&join(&root.path, b"containers"), id.as_bytes()),
+                        removed: true,
+                        ..Default::default()
+                    },
+                    files: Vec::new(),
+                });
+                removed.len() - 1
+            }
+        };
+        let c = &mut removed[idx].container;
+        let had_config = c
+            .evidence
+            .iter()
+            .any(|e| e.kind == "deleted-config.v2.json");
+        if !had_config {
+            let keep = (
+                c.mount_id.take(),
+                c.init_id.take(),
+                c.parent_chain_id.take(),
+            );
+            let (ev0, warn0) = (
+                std::mem::take(&mut c.evidence),
+                std::mem::take(&mut c.warnings),
+            );
+            match &best.config {
+                Some(v) => apply_config(c, v),
+                None => {
+                    c.name = best
+                        .name
+                        .as_deref()
+                        .map(|n| n.trim_start_matches('/').to_string());
+                    c.image = best.image.clone();
+                    c.image_id = best.image_id.clone();
+                    c.path = best.path.clone();
+                    c.args = best.args.clone().unwrap_or_default();
+                    c.cmd = best.cmd.clone();
+                    c.created = best.created.clone();
+                    c.started_at = best.started_at.clone();
+                    c.finished_at = best.finished_at.clone();
+                }
+            }
+            c.id = id.to_string();
+            c.evidence = ev0;
+            c.warnings = warn0;
+            c.mount_id = keep.0.or(mount.clone());
+            c.init_id = keep.1.or(c.mount_id.as_ref().map(|m| format!("{m}-init")));
+            c.parent_chain_id = keep.2;
+            c.removed = true;
+            c.running_at_acquisition = false;
+            c.status = Some("removed".into());
+            c.dir = join(&join(&root.path, b"containers"), id.as_bytes());
+            if let Some(img) = c.image_id.as_ref().and_then(|iid| {
+                host.images
+                    .iter()
+                    .find(|i| &i.id == iid && i.root == root.path)
+            }) {
+                c.image_tags = img.tags.clone();
+            }
+        }
+        let what = if best.complete == Some(true) {
+            "complete object"
+        } else {
+            "fragment, fields picked"
+        };
+        c.evidence.push(ev(
+            "carved-config.v2.json",
+            join(&c.dir, b"config.v2.json"),
+            None,
+            Some(format!(
+                "carved at offset {} of unallocated space ({what}; {} carved cop{} of this container's config)",
+                best.offset,
+                ts.len(),
+                if ts.len() == 1 { "y" } else { "ies" }
+            )),
+        ));
+    }
+    // Carved ids naming a removed container.
+    for t in traces {
+        if t.kind != Some(TraceKind::HexId) {
+            continue;
+        }
+        let Some(id) = t.id.as_deref() else { continue };
+        if let Some(r) = removed.iter_mut().find(|r| r.container.id == id) {
+            r.container.evidence.push(ev(
+                "carved-id",
+                Vec::new(),
+                None,
+                Some(format!(
+                    "the id carved at offset {} of unallocated space ({} occurrences)",
+                    t.offset,
+                    t.count.unwrap_or(1)
+                )),
+            ));
+        }
+    }
 }
 
 fn file_of(

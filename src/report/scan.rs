@@ -277,10 +277,25 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     let actx = crate::attribute::DockerContext::load(&fs, &rec);
     let attributor = crate::attribute::Attributor::new(&fs, actx.as_ref(), &rec);
     log.warn_all("recovery", &rec.warnings);
+    // Carving (unallocated space; blocks recovered through metadata are
+    // left out so only new material is reported). Its Docker traces feed
+    // the removed-container report.
+    let (carving, traces) = if opts.carve {
+        sp.set_message("carving");
+        log.info("carving unallocated space");
+        carving_section(&fs, &dir, img, &rec, &attributor)?
+    } else {
+        (
+            json!({"status": "skipped", "reason": "--no-carve", "files": []}),
+            Vec::new(),
+        )
+    };
     let gone: Vec<RemovedContainer> = if host.roots.is_empty() {
         Vec::new()
     } else {
-        removed::find_removed(&fs, &host, &rec)
+        let mut g = removed::find_removed(&fs, &host, &rec);
+        removed::merge_carved(&mut g, &host, &traces);
+        g
     };
     let classes: Vec<Classification> = if host.roots.is_empty() {
         rec.candidates.iter().map(classify::plain).collect()
@@ -517,16 +532,6 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     }
     let timeline_rows = tl.rows;
     let histogram = tl.finish(60)?;
-
-    // Carving (unallocated space; blocks recovered through metadata are
-    // left out so only new material is reported).
-    let carving = if opts.carve {
-        sp.set_message("carving");
-        log.info("carving unallocated space");
-        carving_section(&fs, &dir, img, &rec, &attributor)?
-    } else {
-        json!({"status": "skipped", "reason": "--no-carve", "files": []})
-    };
 
     // Recovered files.
     sp.set_message("recovered files");
@@ -793,15 +798,14 @@ pub fn attribution_section(at: &crate::attribute::Attributor) -> Value {
     })
 }
 
-/// The report's `carving` section. Placeholder until `src/recover/carve`
-/// is merged; `--no-carve` always yields `skipped`.
+/// The report's `carving` section, and the Docker traces carved.
 pub fn carving_section(
     fs: &Filesystem,
     dir: &SafeDir,
     img: &std::path::Path,
     rec: &Recovery,
     at: &crate::attribute::Attributor,
-) -> crate::Result<Value> {
+) -> crate::Result<(Value, Vec<crate::recover::carve::DockerTrace>)> {
     let cdir = SafeDir::create(&dir.root().join("carved"), &[img])?;
     let exclude: Vec<(u64, u64)> = crate::recover::carve::free_runs(rec);
     let res = crate::recover::carve::carve(
@@ -814,7 +818,7 @@ pub fn carving_section(
         },
     );
     let out = super::carved::write_carved(fs, &cdir, &res, Some(at), true)?;
-    Ok(json!({
+    let v = json!({
         "status": "done",
         "dir": "carved",
         "manifest": "carved/manifest.jsonl",
@@ -823,7 +827,8 @@ pub fn carving_section(
         "warnings": res.warnings,
         "files": out.rows,
         "traces": out.traces,
-    }))
+    });
+    Ok((v, res.traces))
 }
 
 /// A map of the filesystem in at most `cells` cells: for each, the

@@ -41,6 +41,9 @@ pub struct DockerTrace {
     pub path: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
+    /// `Config.Cmd`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cmd: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,6 +61,10 @@ pub struct DockerTrace {
     /// For ids: how many times the same value was seen.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
+    /// The whole config.v2.json object, when it parsed (for the
+    /// removed-container report).
+    #[serde(skip)]
+    pub config: Option<Value>,
 }
 
 pub(crate) const PATTERNS: [&[u8]; 2] = [b"{\"StreamConfig\":", b"{\"log\":\""];
@@ -81,34 +88,91 @@ static HEX: [bool; 256] = {
 /// `buf[..limit]`: (start, preceded by `overlay2/`). `first`: `buf[0]` is
 /// the start of the space (otherwise a run touching `buf[0]` may begin in
 /// the previous chunk, which reports it).
+#[cfg(test)]
 pub(crate) fn hex_ids(buf: &[u8], limit: usize, first: bool) -> Vec<(usize, bool)> {
     let mut out = Vec::new();
-    let mut last_end = 0;
-    // Any run of 64 covers two consecutive multiples of 32: probe those
-    // positions only, and expand only when both probes are hex.
-    let mut p = 0;
-    while p < buf.len() {
-        let next_hex = buf.get(p + 32).is_some_and(|&b| HEX[b as usize]);
-        if p >= last_end && HEX[buf[p] as usize] && next_hex {
-            let mut s = p;
-            while s > 0 && HEX[buf[s - 1] as usize] {
-                s -= 1;
+    let mut p = HexProbe::default();
+    p.scan(buf, 0, buf.len(), limit, first, |s, ov| out.push((s, ov)));
+    out
+}
+
+/// The 64-hex probe, run window by window over one chunk buffer.
+#[derive(Default)]
+pub(crate) struct HexProbe {
+    last_end: usize,
+}
+
+impl HexProbe {
+    /// Probe `buf[from..to]` (`from` a multiple of 32). Any run of 64 covers
+    /// two consecutive multiples of 32, and every byte between them: test
+    /// those two and three in between, expand only when all five are hex.
+    pub(crate) fn scan(
+        &mut self,
+        buf: &[u8],
+        from: usize,
+        to: usize,
+        limit: usize,
+        first: bool,
+        mut hit: impl FnMut(usize, bool),
+    ) {
+        let to = to.min(buf.len());
+        let Some(w) = buf.get(from..to) else {
+            return;
+        };
+        let mut prev: Option<&[u8]> = None;
+        for (k, cur) in w.chunks(32).enumerate() {
+            let Some(pv) = prev.replace(cur) else {
+                continue;
+            };
+            // pv: the 32 bytes at p, cur: the ones from p+32.
+            if !(HEX[usize::from(pv[0])]
+                && HEX[usize::from(cur[0])]
+                && pv.len() == 32
+                && HEX[usize::from(pv[16])]
+                && HEX[usize::from(pv[8])]
+                && HEX[usize::from(pv[24])])
+            {
+                continue;
             }
-            let mut e = p + 1;
-            while e < buf.len() && HEX[buf[e] as usize] {
-                e += 1;
+            let p = from + (k - 1) * 32;
+            if p < self.last_end {
+                continue;
             }
-            last_end = e;
-            let cut_left = s == 0 && !first;
-            let cut_right = e == buf.len() && buf.len() > limit;
-            if e - s == 64 && s < limit && !cut_left && !cut_right {
-                let ov = s >= 9 && &buf[s - 9..s] == b"overlay2/";
-                out.push((s, ov));
+            self.expand(buf, p, limit, first, &mut hit);
+        }
+        // The last probe of the window needs the next window's first byte.
+        if let Some(p) = (to - from).checked_sub(1).map(|n| from + n / 32 * 32) {
+            if p >= self.last_end
+                && buf.get(p + 32).is_some_and(|&b| HEX[usize::from(b)])
+                && HEX[usize::from(buf[p])]
+            {
+                self.expand(buf, p, limit, first, &mut hit);
             }
         }
-        p += 32;
     }
-    out
+
+    fn expand(
+        &mut self,
+        buf: &[u8],
+        p: usize,
+        limit: usize,
+        first: bool,
+        hit: &mut impl FnMut(usize, bool),
+    ) {
+        // Iterators, not indexing: no bounds check per byte.
+        let back = buf[..p].iter().rev().take_while(|&&b| HEX[usize::from(b)]);
+        let s = p - back.count();
+        let e = p + buf[p..]
+            .iter()
+            .take_while(|&&b| HEX[usize::from(b)])
+            .count();
+        self.last_end = e;
+        let cut_left = s == 0 && !first;
+        let cut_right = e == buf.len() && buf.len() > limit;
+        if e - s == 64 && s < limit && !cut_left && !cut_right {
+            hit(s, s >= 9 && &buf[s - 9..s] == b"overlay2/");
+        }
+    }
 }
 
 fn s(v: &Value, key: &str) -> Option<String> {
@@ -155,11 +219,15 @@ pub(crate) fn parse_config(d: &[u8], offset: u64) -> DockerTrace {
         t.image_id = s(&v, "Image");
         t.image = v.get("Config").and_then(|c| s(c, "Image"));
         t.path = s(&v, "Path");
-        t.args = v.get("Args").and_then(|a| a.as_array()).map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(|x| x.to_string()))
-                .collect()
-        });
+        let list = |a: Option<&Value>| {
+            a.and_then(|a| a.as_array()).map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(|x| x.to_string()))
+                    .collect()
+            })
+        };
+        t.args = list(v.get("Args"));
+        t.cmd = list(v.pointer("/Config/Cmd"));
         t.created = s(&v, "Created");
         t.started_at = v.get("State").and_then(|x| s(x, "StartedAt"));
         t.finished_at = v.get("State").and_then(|x| s(x, "FinishedAt"));
@@ -167,6 +235,7 @@ pub(crate) fn parse_config(d: &[u8], offset: u64) -> DockerTrace {
             .pointer("/GraphDriver/Data/UpperDir")
             .and_then(|x| x.as_str())
             .map(|x| x.to_string());
+        t.config = Some(v);
     } else {
         // A fragment: the end was overwritten. Take what survives, up to
         // the first NUL.

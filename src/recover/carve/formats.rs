@@ -148,6 +148,9 @@ fn ok(len: usize, kind: Kind) -> Verdict {
 fn be16(d: &[u8], i: usize) -> usize {
     ((d[i] as usize) << 8) | d[i + 1] as usize
 }
+fn be16s(d: &[u8], i: usize) -> Option<usize> {
+    Some(usize::from(*d.get(i)?) << 8 | usize::from(*d.get(i + 1)?))
+}
 fn be32(d: &[u8], i: usize) -> u64 {
     u32::from_be_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]) as u64
 }
@@ -336,6 +339,219 @@ pub(crate) fn jpeg(d: &[u8], block: usize) -> Verdict {
             }
         }
     }
+}
+
+/// Huffman table in the canonical form of ITU T.81 F.2.2.3.
+struct Huff {
+    maxcode: [i32; 17],
+    valptr: [i32; 17],
+    mincode: [i32; 17],
+    vals: Vec<u8>,
+}
+
+fn huff(counts: &[u8], vals: &[u8]) -> Huff {
+    let mut h = Huff {
+        maxcode: [-1; 17],
+        valptr: [0; 17],
+        mincode: [0; 17],
+        vals: vals.to_vec(),
+    };
+    let (mut code, mut k) = (0i32, 0i32);
+    for l in 1..=16 {
+        let n = i32::from(counts[l - 1]);
+        if n > 0 {
+            h.valptr[l] = k;
+            h.mincode[l] = code;
+            code += n;
+            k += n;
+            h.maxcode[l] = code - 1;
+        }
+        code <<= 1;
+    }
+    h
+}
+
+struct Bits<'a> {
+    d: &'a [u8],
+    pos: usize,
+    acc: u32,
+    n: u32,
+    marker: bool,
+}
+
+impl Bits<'_> {
+    fn bit(&mut self) -> Option<u32> {
+        if self.n == 0 {
+            if self.marker {
+                return None;
+            }
+            let b = *self.d.get(self.pos)?;
+            if b == 0xFF {
+                match self.d.get(self.pos + 1)? {
+                    0 => self.pos += 2,
+                    _ => {
+                        self.marker = true;
+                        return None;
+                    }
+                }
+            } else {
+                self.pos += 1;
+            }
+            self.acc = u32::from(b);
+            self.n = 8;
+        }
+        self.n -= 1;
+        Some((self.acc >> self.n) & 1)
+    }
+    fn skip(&mut self, k: u32) -> Option<()> {
+        for _ in 0..k {
+            self.bit()?;
+        }
+        Some(())
+    }
+    fn decode(&mut self, h: &Huff) -> Option<u8> {
+        let mut code = 0i32;
+        for l in 1..=16 {
+            code = (code << 1) | self.bit()? as i32;
+            if code <= h.maxcode[l] {
+                let i = h.valptr[l] + code - h.mincode[l];
+                return h.vals.get(usize::try_from(i).ok()?).copied();
+            }
+        }
+        None
+    }
+}
+
+/// Does a baseline, single-scan JPEG's entropy data decode (Huffman codes
+/// only, T.81 F.2.2) to exactly the MCU count of its frame, ending at the
+/// EOI at `eoi`? `None`: not checkable here (progressive, arithmetic,
+/// restart intervals, several scans).
+pub(crate) fn jpeg_decodes(d: &[u8], eoi: usize) -> Option<bool> {
+    let mut tabs: [Option<Huff>; 8] = Default::default();
+    // (H, V, table selectors) per component, in frame order.
+    let mut comps: Vec<(u8, u8, u8, usize)> = Vec::new();
+    let (mut w, mut h) = (0usize, 0usize);
+    let mut i = 2;
+    loop {
+        if *d.get(i)? != 0xFF {
+            return Some(false);
+        }
+        let m = *d.get(i + 1)?;
+        if m == 0xFF {
+            i += 1;
+            continue;
+        }
+        let len = be16s(d, i + 2)?;
+        let seg = d.get(i + 4..i + 2 + len)?;
+        match m {
+            0xC4 => {
+                let mut s = seg;
+                while s.len() >= 17 {
+                    let (tc, th) = (s[0] >> 4, s[0] & 15);
+                    let n: usize = s[1..17].iter().map(|&c| usize::from(c)).sum();
+                    let vals = s.get(17..17 + n)?;
+                    if tc > 1 || th > 3 {
+                        return None;
+                    }
+                    tabs[usize::from(tc) * 4 + usize::from(th)] = Some(huff(&s[1..17], vals));
+                    s = &s[17 + n..];
+                }
+            }
+            0xC0 | 0xC1 => {
+                h = be16s(seg, 1)?;
+                w = be16s(seg, 3)?;
+                let nf = usize::from(*seg.get(5)?);
+                for k in 0..nf {
+                    let c = seg.get(6 + 3 * k..9 + 3 * k)?;
+                    comps.push((c[0], c[1] >> 4, c[1] & 15, 0));
+                }
+            }
+            0xC2 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return None,
+            0xDD if be16s(seg, 0) != Some(0) => return None,
+            0xDA => {
+                let ns = usize::from(*seg.first()?);
+                if ns != comps.len() || w == 0 || h == 0 {
+                    return None;
+                }
+                for k in 0..ns {
+                    let c = seg.get(1 + 2 * k..3 + 2 * k)?;
+                    let j = comps.iter().position(|x| x.0 == c[0])?;
+                    comps[j].3 = usize::from(c[1]);
+                }
+                let start = i + 2 + len;
+                return Some(decode_scan(d.get(start..eoi)?, &tabs, &comps, w, h));
+            }
+            _ => {}
+        }
+        i += 2 + len;
+    }
+}
+
+fn decode_scan(
+    d: &[u8],
+    tabs: &[Option<Huff>; 8],
+    comps: &[(u8, u8, u8, usize)],
+    w: usize,
+    h: usize,
+) -> bool {
+    let hmax = usize::from(comps.iter().map(|c| c.1).max().unwrap_or(1).max(1));
+    let vmax = usize::from(comps.iter().map(|c| c.2).max().unwrap_or(1).max(1));
+    // One component: blocks of that component; several: interleaved MCUs.
+    let (mcus, per): (usize, Vec<(usize, usize)>) = if comps.len() == 1 {
+        let c = comps[0];
+        let cw = (w * usize::from(c.1)).div_ceil(hmax);
+        let ch = (h * usize::from(c.2)).div_ceil(vmax);
+        (cw.div_ceil(8) * ch.div_ceil(8), vec![(1, c.3)])
+    } else {
+        (
+            w.div_ceil(8 * hmax) * h.div_ceil(8 * vmax),
+            comps
+                .iter()
+                .map(|c| (usize::from(c.1) * usize::from(c.2), c.3))
+                .collect(),
+        )
+    };
+    let mut b = Bits {
+        d,
+        pos: 0,
+        acc: 0,
+        n: 0,
+        marker: false,
+    };
+    for _ in 0..mcus {
+        for &(nblocks, sel) in &per {
+            let (Some(dc), Some(ac)) = (&tabs[(sel >> 4) & 3], &tabs[4 + (sel & 3)]) else {
+                return false;
+            };
+            for _ in 0..nblocks {
+                let ok = (|| {
+                    let t = b.decode(dc)?;
+                    b.skip(u32::from(t))?;
+                    let mut k = 1;
+                    while k < 64 {
+                        let rs = b.decode(ac)?;
+                        let (r, s) = (rs >> 4, rs & 15);
+                        if s == 0 {
+                            if r != 15 {
+                                break;
+                            }
+                            k += 16;
+                        } else {
+                            k += usize::from(r);
+                            b.skip(u32::from(s))?;
+                            k += 1;
+                        }
+                    }
+                    (k <= 64).then_some(())
+                })();
+                if ok.is_none() {
+                    return false;
+                }
+            }
+        }
+    }
+    // Every MCU decoded: only the last byte's padding may remain.
+    b.pos == d.len()
 }
 
 fn png(d: &[u8]) -> Verdict {

@@ -256,19 +256,45 @@ impl Space {
     }
 }
 
+/// Ids are random hex: fold the key's 8-byte words (no SipHash per hit).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+}
+
+type IdMap = HashMap<([u8; 32], bool), (u64, u64), std::hash::BuildHasherDefault<IdHasher>>;
+
 struct ChunkOut {
     headers: Vec<(u64, Kind)>,
     configs: Vec<u64>,
     traces: Vec<DockerTrace>,
     /// Distinct 64-hex ids (as 32 bytes, after `overlay2/`?) -> (first offset, count).
-    ids: HashMap<([u8; 32], bool), (u64, u64)>,
+    ids: IdMap,
 }
 
 fn unhex(h: &[u8]) -> [u8; 32] {
-    let v = |c: u8| if c <= b'9' { c - b'0' } else { c - b'a' + 10 };
+    let v = |c: u8| {
+        if c <= b'9' {
+            c.wrapping_sub(b'0')
+        } else {
+            c.wrapping_sub(b'a').wrapping_add(10)
+        }
+    };
     let mut out = [0u8; 32];
-    for (k, o) in out.iter_mut().enumerate() {
-        *o = (v(h[2 * k]) << 4) | v(h[2 * k + 1]);
+    for (o, p) in out.iter_mut().zip(h.chunks_exact(2)) {
+        *o = (v(p[0]) << 4) | (v(p[1]) & 15);
     }
     out
 }
@@ -285,6 +311,11 @@ fn wanted(opts: &Options, k: Kind) -> bool {
         }
     }
 }
+
+/// Bytes handled at a time inside a chunk (L2-sized): the header test,
+/// the trace search and the id probe all run on one window while it is
+/// in cache.
+const WINDOW: usize = 256 << 10;
 
 fn scan_chunk(
     fs: &Filesystem,
@@ -305,45 +336,70 @@ fn scan_chunk(
         headers: Vec::new(),
         configs: Vec::new(),
         traces: Vec::new(),
-        ids: HashMap::new(),
+        ids: IdMap::default(),
     };
     let bs = space.bs as usize;
     let len = len.min(buf.len());
-    let mut o = 0;
-    while o < len {
-        let b = &buf[o..(o + bs).min(buf.len())];
-        // Most free blocks start with a zero: skip them in one test.
-        if b[0] != 0 {
-            if let Some(k) = formats::detect(b) {
-                if wanted(opts, k) {
-                    out.headers.push((start + o as u64, k));
+    let any_kind = opts.kinds.as_ref().is_none_or(|k| !k.is_empty());
+    let mut probe = docker::HexProbe::default();
+    // Consecutive occurrences of one id are counted without a lookup.
+    let mut last: Option<(([u8; 32], bool), u64, u64)> = None;
+    let mut w0 = 0;
+    while w0 < len {
+        let w1 = (w0 + WINDOW).min(len);
+        if any_kind {
+            let mut o = w0;
+            while o < w1 {
+                let b = &buf[o..(o + bs).min(buf.len())];
+                // Most free blocks start with a zero: skip them in one test.
+                if b[0] != 0 {
+                    if let Some(k) = formats::detect(b) {
+                        if wanted(opts, k) {
+                            out.headers.push((start + o as u64, k));
+                        }
+                    }
                 }
+                o += bs;
             }
         }
-        o += bs;
-    }
-    if opts.traces {
-        for m in ac.find_iter(buf) {
-            if m.start() >= len {
-                break;
-            }
-            let v = start + m.start() as u64;
-            match m.pattern().as_usize() {
-                0 => out.configs.push(v),
-                _ => {
-                    if let Some(t) = docker::parse_log_line(&buf[m.start()..], v) {
-                        out.traces.push(t);
+        if opts.traces {
+            // A pattern starting before w1 may end after it.
+            let ac_end = (w1 + 32).min(buf.len());
+            for m in ac.find_iter(&buf[w0..ac_end]) {
+                let at = w0 + m.start();
+                if at >= w1 {
+                    break;
+                }
+                let v = start + at as u64;
+                match m.pattern().as_usize() {
+                    0 => out.configs.push(v),
+                    _ => {
+                        if let Some(t) = docker::parse_log_line(&buf[at..], v) {
+                            out.traces.push(t);
+                        }
                     }
                 }
             }
+            let ids = &mut out.ids;
+            probe.scan(buf, w0, w1, len, start == 0, |s, ov| {
+                let key = (unhex(&buf[s..s + 64]), ov);
+                let v = start + s as u64;
+                match &mut last {
+                    Some((k, _, n)) if *k == key => *n += 1,
+                    _ => {
+                        if let Some((k, v0, n)) = last.replace((key, v, 1)) {
+                            let e = ids.entry(k).or_insert((v0, 0));
+                            e.1 += n;
+                        }
+                    }
+                }
+            });
         }
-        for (s, ov) in docker::hex_ids(buf, len, start == 0) {
-            let e = out
-                .ids
-                .entry((unhex(&buf[s..s + 64]), ov))
-                .or_insert((start + s as u64, 0));
-            e.1 += 1;
-        }
+        w0 = w1;
+    }
+    if let Some((k, v0, n)) = last {
+        let e = out.ids.entry(k).or_insert((v0, 0));
+        e.1 += n;
     }
     out
 }
@@ -408,7 +464,7 @@ pub fn carve(fs: &Filesystem, opts: &Options) -> Carving {
         .collect();
     let mut headers = Vec::new();
     let mut configs = Vec::new();
-    let mut ids: HashMap<([u8; 32], bool), (u64, u64)> = HashMap::new();
+    let mut ids = IdMap::default();
     for ch in chunks {
         headers.extend(ch.headers);
         configs.extend(ch.configs);
@@ -559,54 +615,85 @@ fn bifragment_jpeg(
         return None;
     }
     let mut probe = vec![0u8; bs as usize];
-    let mut c = v + at;
-    let stop = (v + at + MAX_GAP).min(space.total);
-    while c < stop {
-        if let Some(&(_, e)) = covered.iter().find(|&&(s, e)| s <= c && c < e) {
-            c = e.div_ceil(bs) * bs;
+    // Forward first; then backward: mballoc may place an append in a free
+    // extent before the first one (measured on the carve-docker fixture).
+    let fwd = (v + at..(v + at + MAX_GAP).min(space.total)).step_by(bs as usize);
+    let back = (1..=v.min(MAX_GAP) / bs).map(move |i| v - i * bs);
+    let mut skip_to: Option<u64> = None;
+    for c in fwd.chain(back) {
+        if let Some(s) = skip_to {
+            // Forward: skip to the end of a covered range; backward: to its start.
+            if (c > v && c < s) || (c < v && c >= s) {
+                continue;
+            }
+            skip_to = None;
+        }
+        if let Some(&(s, e)) = covered.iter().find(|&&(s, e)| s <= c && c < e) {
+            skip_to = Some(if c > v { e } else { s });
             continue;
         }
         if space.read(fs, c, &mut probe) < probe.len()
             || crate::util::bytes::is_zero(&probe)
             || formats::detect(&probe).is_some()
         {
-            c += bs;
             continue;
         }
-        let remaining = space.total - c;
-        let max = (Kind::Jpg.max_len() as u64).min(remaining) as usize;
-        let mut win = (256usize << 10).min(max);
-        loop {
-            let mut buf = head.clone();
-            buf.resize(head.len() + win, 0);
-            let got = space.read(fs, c, &mut buf[head.len()..]);
-            buf.truncate(head.len() + got);
-            let at_end = got == max || got < win;
-            match formats::validate(Kind::Jpg, &buf, at_end, bs as usize) {
-                Verdict::NeedMore if !at_end => win = (win * 4).min(max),
-                Verdict::Ok { len, .. } => {
-                    let mut fragments = space.fragments(v, at);
-                    fragments.extend(space.fragments(c, len - at));
-                    let first = fragments.first().map_or(0, |f| f.offset);
-                    return Some(Carved {
-                        offset: first,
-                        length: len,
-                        kind: Kind::Jpg,
-                        exact: true,
-                        note: Some(
-                            "two fragments: header fragment + the continuation that decodes to EOI",
-                        ),
-                        block_group: fs.block_group_of(first / bs),
-                        fragments,
-                        vstart: v,
-                    });
-                }
-                _ => break,
-            }
+        if let Some(found) = continuation(fs, space, v, at, &head, c) {
+            return Some(found);
         }
-        c += bs;
     }
     None
+}
+
+/// The header fragment `head` (at `v`) followed by the data at `c`, if
+/// that decodes to EOI.
+fn continuation(
+    fs: &Filesystem,
+    space: &Space,
+    v: u64,
+    at: u64,
+    head: &[u8],
+    c: u64,
+) -> Option<Carved> {
+    let bs = space.bs;
+    let remaining = space.total - c;
+    let max = (Kind::Jpg.max_len() as u64).min(remaining) as usize;
+    let mut win = (256usize << 10).min(max);
+    loop {
+        let mut buf = head.to_vec();
+        buf.resize(head.len() + win, 0);
+        let got = space.read(fs, c, &mut buf[head.len()..]);
+        buf.truncate(head.len() + got);
+        let at_end = got == max || got < win;
+        match formats::validate(Kind::Jpg, &buf, at_end, bs as usize) {
+            Verdict::NeedMore if !at_end => win = (win * 4).min(max),
+            Verdict::Ok { len, .. } => {
+                // The continuation must not run into the header fragment,
+                // and its Huffman data must decode to the frame's MCU count.
+                if (c < v && c + (len - at) > v)
+                    || formats::jpeg_decodes(&buf, len as usize - 2) == Some(false)
+                {
+                    return None;
+                }
+                let mut fragments = space.fragments(v, at);
+                fragments.extend(space.fragments(c, len - at));
+                let first = fragments.first().map_or(0, |f| f.offset);
+                return Some(Carved {
+                    offset: first,
+                    length: len,
+                    kind: Kind::Jpg,
+                    exact: true,
+                    note: Some(
+                        "two fragments: header fragment + the continuation that decodes to EOI",
+                    ),
+                    block_group: fs.block_group_of(first / bs),
+                    fragments,
+                    vstart: v,
+                });
+            }
+            _ => return None,
+        }
+    }
 }
 
 fn wanted_final(opts: &Options, k: Kind) -> bool {
