@@ -22,6 +22,9 @@
 #   BENCH_WORK   work dir for outputs (default /tmp/bench-anchors); never beside the image
 #   DISSECT_VENV Dissect venv (default /tmp/dissect-venv)
 #   NO_FOREMOST=1, NO_PHOTOREC=1, NO_DISSECT=1  skip an anchor
+#   TASKS        comma list of cat,list,ct,carve,scan (default all)
+#   KEEP=1       keep BENCH_WORK/runs.tsv and add to it (finish a run in parts)
+#   CARVE_TIMEOUT  stop an anchor carver after this many seconds (shown as "> N s")
 # Writes BENCH_WORK/table.md (also printed) and BENCH_WORK/runs.tsv (every run).
 # Needs: sleuthkit (fls, ils), testdisk (photorec), foremost, GNU time, e2fsprogs.
 set -euo pipefail
@@ -34,14 +37,17 @@ W=${BENCH_WORK:-/tmp/bench-anchors}
 VENV=${DISSECT_VENV:-/tmp/dissect-venv}
 WO=${WHITEOUT:-$REPO/target/release/whiteout}
 case $W/ in "$(dirname "$IMG")"/*) echo "BENCH_WORK must not be beside the image" >&2; exit 1 ;; esac
-rm -rf "$W"; mkdir -p "$W"
+[ -n "${KEEP:-}" ] || rm -rf "$W"
+mkdir -p "$W"
+TASKS=,${TASKS:-cat,list,ct,carve,scan},
+want() { case $TASKS in *,$1,*) return 0 ;; esac; return 1; }
 [ -n "${WHITEOUT:-}" ] || (cd "$REPO" && cargo build --release -q)
 for t in fls ils /usr/bin/time dumpe2fs; do command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }; done
 [ -x "$VENV/bin/target-query" ] || NO_DISSECT=1
 command -v photorec >/dev/null || NO_PHOTOREC=1
 command -v foremost >/dev/null || NO_FOREMOST=1
 RES=$W/runs.tsv
-: >"$RES"
+[ -n "${KEEP:-}" ] || : >"$RES"
 log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 # run KEY TOOL OUTDIR|- CMD...: one timed run; OUTDIR wiped first. The first run of a
@@ -52,8 +58,9 @@ run() {
     shift 3
     [ "$out" = - ] || rm -rf "$out"
     [ -f "$W/$key.$tool.lines" ] || so=$W/$key.$tool.out
-    /usr/bin/time -o "$tf" -f '%e %M %P' "$@" >"$so" 2>"$W/$key.$tool.err" || true
-    tail -1 "$tf" | awk -v k="$key" -v t="$tool" '{sub("%","",$3); print k "\t" t "\t" $1 "\t" $2 "\t" $3}' >>"$RES"
+    local rc=0
+    /usr/bin/time -o "$tf" -f '%e %M %P' "$@" >"$so" 2>"$W/$key.$tool.err" || rc=$?
+    tail -1 "$tf" | awk -v k="$key" -v t="$tool" -v rc="$rc" '{sub("%","",$3); print k "\t" t "\t" $1 "\t" $2 "\t" $3 "\t" rc}' >>"$RES"
     if [ "$so" != /dev/null ]; then wc -l <"$so" >"$W/$key.$tool.lines"; rm -f "$so"; fi
 }
 
@@ -68,11 +75,13 @@ ALLOC=$(($(stat -c %b "$IMG") * 512))
 log "image $IMG: $SIZE bytes ($ALLOC allocated in the file), $ICOUNT inodes ($((ICOUNT - IFREE)) used), $FREEB free blocks of $BS"
 
 # ---- memory-bandwidth reference: cat from page cache (second of two reads)
-cat "$IMG" >/dev/null
-for i in $(seq "$RUNS"); do run cat cat - cat "$IMG"; done
+if want cat; then
+    cat "$IMG" >/dev/null
+    for i in $(seq "$RUNS"); do run cat cat - cat "$IMG"; done
+fi
 
 # ---- listings and inode walk
-for i in $(seq "$RUNS"); do
+want list && for i in $(seq "$RUNS"); do
     log "listings, run $i/$RUNS"
     run ls whiteout - "$WO" ls "$IMG" -r -p
     run ls fls - fls -r -p "$IMG"
@@ -83,7 +92,7 @@ for i in $(seq "$RUNS"); do
 done
 
 # ---- container metadata
-for i in $(seq "$RUNS"); do
+want ct && for i in $(seq "$RUNS"); do
     log "containers, run $i/$RUNS"
     run ct whiteout - "$WO" containers "$IMG" --all
     [ -n "${NO_DISSECT:-}" ] || run ct dissect - "$VENV/bin/target-query" -q -f docker.containers "$IMG"
@@ -97,11 +106,13 @@ mkdir -p "$W/pr"
 # PhotoRec resumes from photorec.ses in its cwd: run it from a clean dir every time
 printf '#!/bin/sh\ncd "%s" && rm -f photorec.ses && exec photorec /d "%s" /cmd "%s" "%s"\n' \
     "$W/pr" "$W/pr/out/r" "$IMG" "$PR_OPTS" >"$W/photorec.sh"
-for i in $(seq "$CARVE_RUNS"); do
+TO=()
+[ -z "${CARVE_TIMEOUT:-}" ] || TO=(timeout "$CARVE_TIMEOUT")
+want carve && for i in $(seq "$CARVE_RUNS"); do
     log "carving, run $i/$CARVE_RUNS"
     run carve whiteout "$W/wo-carve" "$WO" carve "$IMG" -o "$W/wo-carve" --types "$TYPES"
-    [ -n "${NO_PHOTOREC:-}" ] || { rm -rf "$W/pr/out"; mkdir -p "$W/pr/out"; run carve photorec - sh "$W/photorec.sh"; }
-    [ -n "${NO_FOREMOST:-}" ] || run carve foremost "$W/fm" foremost -Q -t "$TYPES" -i "$IMG" -o "$W/fm"
+    [ -n "${NO_PHOTOREC:-}" ] || { rm -rf "$W/pr/out"; mkdir -p "$W/pr/out"; run carve photorec - "${TO[@]}" sh "$W/photorec.sh"; }
+    [ -n "${NO_FOREMOST:-}" ] || run carve foremost "$W/fm" "${TO[@]}" foremost -Q -t "$TYPES" -i "$IMG" -o "$W/fm"
 done
 for k in whiteout photorec foremost; do
     d=$W/wo-carve; [ $k = photorec ] && d=$W/pr/out; [ $k = foremost ] && d=$W/fm
@@ -109,11 +120,11 @@ for k in whiteout photorec foremost; do
 done
 
 # ---- whole job: scan (no evidence hashing: the anchors do not hash either)
-for i in $(seq "$RUNS"); do
+want scan && for i in $(seq "$RUNS"); do
     log "scan --no-carve, run $i/$RUNS"
     run scannc whiteout "$W/scan-nc" "$WO" scan "$IMG" -o "$W/scan-nc" --no-hash --no-carve --quiet --jobs 2
 done
-for i in $(seq "$CARVE_RUNS"); do
+want scan && for i in $(seq "$CARVE_RUNS"); do
     log "scan, run $i/$CARVE_RUNS"
     run scan whiteout "$W/scan" "$WO" scan "$IMG" -o "$W/scan" --no-hash --quiet --jobs 2
 done
@@ -128,8 +139,13 @@ import collections, os, statistics, sys
  tsk, dissect, photorec, foremost, wov) = sys.argv[1:]
 size, alloc, icount, ifree, freeb, bs, bcount = map(int, (size, alloc, icount, ifree, freeb, bs, bcount))
 R = collections.defaultdict(list)
+STOPPED = set()
 for line in open(res):
-    k, t, e, m, p = line.split("\t")
+    f = line.rstrip("\n").split("\t")
+    k, t, e, m, p = f[:5]
+    rc = int(f[5]) if len(f) > 5 and f[5] else 0
+    if rc == 124:
+        STOPPED.add((k, t))
     R[(k, t)].append((float(e), int(m), float(p) if p.strip() not in ("", "?") else float("nan")))
 def med(k, t):
     v = R.get((k, t))
@@ -143,8 +159,11 @@ used = icount - ifree
 unalloc = freeb * bs
 mi = used / 1e6
 gu = unalloc / 1e9
-def fmt(m):
-    return "–" if m is None else f"{m[0]:.2f} s | {m[1] / 1024:.0f} MiB | {m[2]:.0f}%"
+def fmt(m, key=None):
+    if m is None:
+        return "– | – | –"
+    gt = "> " if key in STOPPED else ""
+    return f"{gt}{m[0]:.2f} s | {m[1] / 1024:.0f} MiB | {m[2]:.0f}%"
 print(f"Image `{os.path.basename(img)}`: {size / 2**30:.1f} GiB ({alloc / 1e9:.1f} GB allocated in the file), "
       f"{used:,} inodes in use of {icount:,}, {unalloc / 1e9:.2f} GB unallocated ({freeb:,} free blocks of {bs} B). "
       f"Medians of {runs} runs ({cruns} for carving and `scan`), max peak RSS, median CPU%; page cache warm; "
@@ -167,7 +186,9 @@ for name, k, wcmd, anchors in rows:
         ratio = f"{w[0] / a[0]:.2f}" if (w and a and a[0] > 0) else "–"
         wl = lines(k, "whiteout") if k != "carve" else lines("carve", "whiteout")
         al = lines(k, t) if k != "carve" else lines("carve", t)
-        print(f"| {name} | {wcmd} | {fmt(w)} | {acmd} | {fmt(a)} | **{ratio}** | {wl} / {al} |")
+        if (k, t) in STOPPED and ratio != "–":
+            ratio = "< " + ratio
+        print(f"| {name} | {wcmd} | {fmt(w)} | {acmd} | {fmt(a, (k, t))} | **{ratio}** | {wl} / {al} |")
 # whole job: anchors summed
 parts = [("ls", "fls"), ("ils", "ils"), ("ct", "dissect"), ("carve", "photorec")]
 have = [med(k, t) for k, t in parts]

@@ -72,7 +72,13 @@ pub fn containers(vol: &VolumeOpts, all: bool, as_json: bool) -> Result<i32> {
     }
     // With --all, containers removed by `docker rm` follow the live ones.
     let removed = if all {
-        let rec = crate::recover::analyse(&fs, &crate::recover::Options::default());
+        // The table shows no hashes: only --json (recovered_files[].sha256)
+        // needs every recoverable deleted file read and hashed.
+        let opts = crate::recover::Options {
+            hash: as_json,
+            ..crate::recover::Options::default()
+        };
+        let rec = crate::recover::analyse(&fs, &opts);
         crate::docker::removed::find_removed(&fs, &host, &rec)
     } else {
         Vec::new()
