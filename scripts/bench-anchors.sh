@@ -57,7 +57,7 @@ run() {
     local key=$1 tool=$2 out=$3 tf=$W/time.txt so=/dev/null
     shift 3
     [ "$out" = - ] || rm -rf "$out"
-    [ -f "$W/$key.$tool.lines" ] || so=$W/$key.$tool.out
+    [ -f "$W/$key.$tool.lines" ] || [ "$key" = cat ] || so=$W/$key.$tool.out
     local rc=0
     /usr/bin/time -o "$tf" -f '%e %M %P' "$@" >"$so" 2>"$W/$key.$tool.err" || rc=$?
     tail -1 "$tf" | awk -v k="$key" -v t="$tool" -v rc="$rc" '{sub("%","",$3); print k "\t" t "\t" $1 "\t" $2 "\t" $3 "\t" rc}' >>"$RES"
