@@ -775,11 +775,15 @@ impl<'a> Attributor<'a> {
             let k = self.neighbours.partition_point(|x| x.0 < ino);
             let mut near: HashMap<OwnerId, f64> = HashMap::new();
             let mut list = Vec::new();
-            let below = self.neighbours[..k].iter().rev();
-            let above = self.neighbours[k..].iter();
-            for side in [below.collect::<Vec<_>>(), above.collect::<Vec<_>>()] {
+            // Walk outwards lazily from `ino`: each side stops after a few
+            // inodes or at the group edge (collecting a side first made every
+            // call linear in the number of attributed inodes).
+            let below: &mut dyn Iterator<Item = &(u32, OwnerId)> =
+                &mut self.neighbours[..k].iter().rev();
+            let above: &mut dyn Iterator<Item = &(u32, OwnerId)> = &mut self.neighbours[k..].iter();
+            for side in [below, above] {
                 let mut taken = 0;
-                for &&(n, o) in &side {
+                for &(n, o) in side {
                     if taken >= NEAR_INODES || self.fs.inode_group_of(n) != g {
                         break;
                     }

@@ -72,7 +72,13 @@ pub fn containers(vol: &VolumeOpts, all: bool, carve: bool, as_json: bool) -> Re
     }
     // With --all, containers removed by `docker rm` follow the live ones.
     let removed = if all {
-        let rec = crate::recover::analyse(&fs, &crate::recover::Options::default());
+        // The table shows no hashes: only --json (recovered_files[].sha256)
+        // needs every recoverable deleted file read and hashed.
+        let opts = crate::recover::Options {
+            hash: as_json,
+            ..crate::recover::Options::default()
+        };
+        let rec = crate::recover::analyse(&fs, &opts);
         let mut removed = crate::docker::removed::find_removed(&fs, &host, &rec);
         // Docker traces carved from unallocated space complete the report.
         if carve && !host.roots.is_empty() {
