@@ -306,51 +306,12 @@ impl Filesystem {
         Ok(table * self.block_size() + (idx % ipg) * isz)
     }
 
-    /// The inode-table block that holds inode `ino`, through the cache.
-    /// A miss reads [`ITABLE_CHUNK_BLOCKS`] aligned blocks of the group's
-    /// table in one request and caches them all: a walk meets its
-    /// neighbours' inodes next, so one syscall serves many inodes.
-    fn inode_block(&self, ino: u32, pos: u64) -> Result<std::sync::Arc<[u8]>> {
-        let bs = self.block_size();
-        let blk = pos / bs;
-        if let Some(b) = self.cache.get(blk) {
-            return Ok(b);
-        }
-        let g = self.inode_group_of(ino) as usize;
-        let table = self.groups.get(g).map(|d| d.inode_table).unwrap_or(blk);
-        let itable_blocks = (self.sb.inodes_per_group as u64 * self.sb.inode_size()).div_ceil(bs);
-        let rel = blk.saturating_sub(table);
-        let start = table + rel - rel % ITABLE_CHUNK_BLOCKS;
-        let end = (start + ITABLE_CHUNK_BLOCKS)
-            .min(table + itable_blocks)
-            .min(self.sb.blocks_count);
-        if start > blk || end <= blk {
-            return self.read_block_cached(blk);
-        }
-        let mut buf = vec![0u8; ((end - start) * bs) as usize];
-        if self.read_blocks_into(start, &mut buf).is_err() {
-            return self.read_block_cached(blk); // per block: find the bad one
-        }
-        let mut want = None;
-        for (k, b) in buf.chunks_exact(bs as usize).enumerate() {
-            let b: std::sync::Arc<[u8]> = b.into();
-            if start + k as u64 == blk {
-                want = Some(b.clone());
-            }
-            self.cache.put(start + k as u64, b);
-        }
-        match want {
-            Some(b) => Ok(b),
-            None => self.read_block_cached(blk),
-        }
-    }
-
     /// Raw inode record bytes, whatever the allocation state.
     pub fn inode_raw(&self, ino: u32) -> Result<Vec<u8>> {
         let pos = self.inode_position(ino)?;
         let bs = self.block_size();
         let isz = self.sb.inode_size() as usize;
-        let blk = self.inode_block(ino, pos)?;
+        let blk = self.read_block_cached(pos / bs)?;
         let off = (pos % bs) as usize;
         Ok(blk[off..off + isz].to_vec())
     }
@@ -360,7 +321,7 @@ impl Filesystem {
     pub fn inode_mode(&self, ino: u32) -> Result<u16> {
         let pos = self.inode_position(ino)?;
         let bs = self.block_size();
-        let blk = self.inode_block(ino, pos)?;
+        let blk = self.read_block_cached(pos / bs)?;
         let off = (pos % bs) as usize;
         Ok(crate::util::bytes::le16(&blk, off))
     }
@@ -436,10 +397,7 @@ struct CacheShard {
 }
 
 const CACHE_SHARDS: usize = 16;
-/// 16 x 512 blocks of 4 KiB: at most 32 MiB of cached metadata.
-const CACHE_PER_SHARD: usize = 512;
-/// Inode-table blocks read per cache miss (64 KiB with 4 KiB blocks).
-const ITABLE_CHUNK_BLOCKS: u64 = 16;
+const CACHE_PER_SHARD: usize = 256;
 
 impl BlockCache {
     fn new() -> Self {
