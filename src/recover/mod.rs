@@ -100,6 +100,9 @@ pub struct Stats {
     pub names_freed_dir_blocks: u64,
     pub names_journal: u64,
     pub freed_blocks_scanned: u64,
+    /// Groups never initialised since mkfs (BLOCK_UNINIT): no freed
+    /// directory block can lie there, so their free blocks are not read.
+    pub uninit_groups_skipped: u64,
 }
 
 /// Options for [`analyse`].
