@@ -481,7 +481,11 @@ pub fn report_html(r: &Value) -> String {
     b.push_str(&card("removed containers", gone.len()));
     b.push_str(&card("images", arr(&r["docker"]["images"]).len()));
     b.push_str(&card("layers", arr(&r["docker"]["layers"]).len()));
-    b.push_str(&card("deleted candidates", cands.len()));
+    // report.json's count: the candidates given here may be a subset.
+    let n_cands = r["deleted"]["count"]
+        .as_u64()
+        .map_or(cands.len(), |n| n as usize);
+    b.push_str(&card("deleted candidates", n_cands));
     b.push_str(&card("files recovered", &r["recovered"]["written"]));
     b.push_str(&card("findings", findings.len()));
     b.push_str(&card("warnings", arr(&r["warnings"]).len()));
@@ -594,11 +598,10 @@ pub fn report_html(r: &Value) -> String {
     b.push_str("<p class=\"muted\">Every event is in timeline.jsonl (Timesketch) and bodyfile (mactime -b).</p>");
     b.push_str("</section><section id=\"deleted\"><h2>Deleted files</h2>");
     let all: Vec<&Value> = cands.iter().collect();
-    if all.len() > 5000 {
+    if n_cands > 5000 {
         let _ = write!(
             b,
-            "<p>First 5000 of {}; all are in report.json.</p>",
-            all.len()
+            "<p>First 5000 of {n_cands}; all are in report.json.</p>"
         );
     }
     b.push_str(&table(

@@ -587,30 +587,30 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
 
     // report.json
     let written_to = written_to.into_inner();
-    let deleted: Vec<Value> = rec
-        .candidates
-        .iter()
-        .zip(&classes)
-        .enumerate()
-        .map(|(i, (c, k))| {
-            let mut v = candidate_json(c);
-            if let Value::Object(m) = &mut v {
-                m.insert("recovered_to".into(), json!(written_to.get(&i)));
-                m.insert("class".into(), json!(k.kind));
-                m.insert("host_path".into(), json!(json_name(&k.host_path)));
-                m.insert("container_path".into(), json!(json_name(&k.path)));
-                m.insert("container".into(), json!(k.container));
-                m.insert(
-                    "container_name".into(),
-                    json!(k.container.as_ref().and_then(|id| cname.get(id))),
-                );
-                m.insert("container_removed".into(), json!(k.container_removed));
-                m.insert("layer".into(), json!(k.layer));
-                m.insert("attribution".into(), candidate_attribution(&attributor, i));
-            }
-            v
-        })
-        .collect();
+    // One candidate's row. Built on demand: report.json streams them (234k
+    // candidates made a 460 MB array, about 4 GiB as one in-memory Value).
+    let cand_json = |i: usize| -> Value {
+        let (Some(c), Some(k)) = (rec.candidates.get(i), classes.get(i)) else {
+            return Value::Null;
+        };
+        let mut v = candidate_json(c);
+        if let Value::Object(m) = &mut v {
+            m.insert("recovered_to".into(), json!(written_to.get(&i)));
+            m.insert("class".into(), json!(k.kind));
+            m.insert("host_path".into(), json!(json_name(&k.host_path)));
+            m.insert("container_path".into(), json!(json_name(&k.path)));
+            m.insert("container".into(), json!(k.container));
+            m.insert(
+                "container_name".into(),
+                json!(k.container.as_ref().and_then(|id| cname.get(id))),
+            );
+            m.insert("container_removed".into(), json!(k.container_removed));
+            m.insert("layer".into(), json!(k.layer));
+            m.insert("attribution".into(), candidate_attribution(&attributor, i));
+        }
+        v
+    };
+    let n_candidates = rec.candidates.len().min(classes.len());
     let removed_json: Vec<Value> = gone
         .iter()
         .map(|g| {
@@ -685,8 +685,8 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         "whiteouts": whiteouts,
         "deleted": {
             "stats": rec.stats,
-            "count": deleted.len(),
-            "candidates": deleted,
+            "count": n_candidates,
+            "candidates": CANDIDATES_SLOT,
         },
         "attribution": attribution_section(&attributor),
         "carving": carving,
@@ -711,11 +711,27 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         "exit_code": exit_code,
     });
     let mut w = dir.create_root_file("report.json")?;
-    serde_json::to_writer_pretty(&mut w, &report)
-        .map_err(|e| Error::io("report.json", std::io::Error::other(e)))?;
-    w.write_all(b"\n")
-        .and_then(|_| w.flush())
+    write_report(&mut w, &report, n_candidates, &cand_json)
         .map_err(|e| Error::io("report.json", e))?;
+    // The HTML shows the first 5000 candidates and the first 2000 of each
+    // container: only those are built.
+    let mut report = report;
+    let mut per: std::collections::HashMap<&str, usize> = Default::default();
+    let shown: Vec<Value> = classes
+        .iter()
+        .take(n_candidates)
+        .enumerate()
+        .filter(|(i, k)| {
+            let n = k.container.as_deref().map(|c| {
+                let n = per.entry(c).or_default();
+                *n += 1;
+                *n
+            });
+            *i < 5000 || n.is_some_and(|n| n <= 2000)
+        })
+        .map(|(i, _)| cand_json(i))
+        .collect();
+    report["deleted"]["candidates"] = Value::Array(shown);
     let mut h = dir.create_root_file("report.html")?;
     h.write_all(super::html::report_html(&report).as_bytes())
         .and_then(|_| h.flush())
@@ -739,6 +755,35 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         exit_code,
         warnings: log.warnings.len(),
     })
+}
+
+/// Placeholder for `deleted.candidates` in the report Value; never a name
+/// (ext4 names hold no NUL).
+const CANDIDATES_SLOT: &str = "\u{0}whiteout:deleted.candidates\u{0}";
+
+/// report.json: the report, pretty, with the candidates array streamed in
+/// place of `CANDIDATES_SLOT`, one compact candidate per line.
+fn write_report<W: Write>(
+    w: &mut W,
+    report: &Value,
+    n: usize,
+    cand: &dyn Fn(usize) -> Value,
+) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
+    let slot = serde_json::to_string(CANDIDATES_SLOT).map_err(std::io::Error::other)?;
+    let (head, tail) = text.split_once(&slot).unwrap_or((&text, ""));
+    w.write_all(head.as_bytes())?;
+    if !tail.is_empty() || head.len() < text.len() {
+        w.write_all(b"[")?;
+        for i in 0..n {
+            w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut *w, &cand(i)).map_err(std::io::Error::other)?;
+        }
+        w.write_all(b"\n]")?;
+        w.write_all(tail.as_bytes())?;
+    }
+    w.write_all(b"\n")?;
+    w.flush()
 }
 
 /// MACB (+ dtime) events of one file.
