@@ -599,10 +599,7 @@ pub fn report_html(r: &Value) -> String {
     b.push_str("</section><section id=\"deleted\"><h2>Deleted files</h2>");
     let all: Vec<&Value> = cands.iter().collect();
     if n_cands > 5000 {
-        let _ = write!(
-            b,
-            "<p>First 5000 of {n_cands}; all are in report.json.</p>"
-        );
+        let _ = write!(b, "<p>First 5000 of {n_cands}; all are in report.json.</p>");
     }
     b.push_str(&table(
         "deleted-table",
