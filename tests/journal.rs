@@ -26,17 +26,32 @@ fn fixtures() -> Vec<String> {
             let n = e.file_name().to_string_lossy().to_string();
             n.strip_suffix(".img.gz").map(|s| s.to_string())
         })
-        .filter(|n| dir().join(format!("{n}.json")).exists())
+        .filter(|n| {
+            dir().join(format!("{n}.json")).exists() || dir().join(format!("{n}.json.gz")).exists()
+        })
         .collect();
     v.sort();
-    for need in ["del-clean", "del-dirty", "del-depth"] {
+    for need in ["del-clean", "del-dirty", "del-depth", "del-tree"] {
         assert!(v.iter().any(|n| n == need), "fixture {need} missing");
     }
     v
 }
 
+/// The manifest, plain or gzipped (large ones are committed gzipped).
 fn manifest(name: &str) -> Value {
-    let t = std::fs::read_to_string(dir().join(format!("{name}.json"))).unwrap();
+    use std::io::Read;
+    let p = dir().join(format!("{name}.json"));
+    let t = match std::fs::read_to_string(&p) {
+        Ok(t) => t,
+        Err(_) => {
+            let gz = std::fs::read(p.with_extension("json.gz")).unwrap();
+            let mut t = String::new();
+            flate2::read::GzDecoder::new(&gz[..])
+                .read_to_string(&mut t)
+                .unwrap();
+            t
+        }
+    };
     serde_json::from_str(&t).unwrap()
 }
 
