@@ -8,7 +8,6 @@
 use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use whiteout::image::ReadAt;
 use whiteout::report::scan::{scan_image, ScanOptions};
 use whiteout_fuzz::*;
 
@@ -37,33 +36,13 @@ fuzz_target!(
         let _ = (docker_aufs(), inline(), del_inline(), overlay());
     },
     |data: &[u8]| {
-    if data.is_empty() {
+    let Some(src) = whole_image_input(data) else {
+        return;
+    };
+    let mut bytes = vec![0u8; src.size() as usize];
+    if src.read_at(0, &mut bytes).is_err() {
         return;
     }
-    let bytes: Vec<u8> = if data[0] >= 200 {
-        data[1..].to_vec()
-    } else {
-        let base = match data[0] % 4 {
-            0 => docker_aufs(),
-            1 => inline(),
-            2 => del_inline(),
-            _ => overlay(),
-        };
-        let size = base.len() as u64;
-        let mut o = Overlay::new(base);
-        let mut p = &data[1..];
-        while p.len() >= 5 {
-            let off = u32::from_le_bytes([p[0], p[1], p[2], p[3]]) as u64 % size;
-            let n = (p[4] as usize).min(p.len() - 5);
-            o = o.patch(off, &p[5..5 + n]);
-            p = &p[5 + n..];
-        }
-        let mut v = vec![0u8; size as usize];
-        if o.read_at(0, &mut v).is_err() {
-            return;
-        }
-        v
-    };
     let img = work().join("evidence.img");
     if std::fs::write(&img, &bytes).is_err() {
         return;

@@ -125,3 +125,29 @@ pub fn exercise_inode(fs: &Filesystem, ino: u32) {
         _ => {}
     }
 }
+
+/// The whole-image input format (`whole_image`, `scan`): byte 0 < 200 picks a
+/// base fixture (byte 0 % 4) and the rest is `[u32 LE offset][u8 len][len
+/// bytes]...` patches; byte 0 >= 200: the rest is the image itself.
+pub fn whole_image_input(data: &[u8]) -> Option<Source> {
+    let first = *data.first()?;
+    if first >= 200 {
+        return Some(Arc::new(data[1..].to_vec()));
+    }
+    let base = match first % 4 {
+        0 => docker_aufs(),
+        1 => inline(),
+        2 => del_inline(),
+        _ => overlay(),
+    };
+    let size = base.len() as u64;
+    let mut o = Overlay::new(base);
+    let mut p = &data[1..];
+    while p.len() >= 5 {
+        let off = u32::from_le_bytes([p[0], p[1], p[2], p[3]]) as u64 % size;
+        let n = (p[4] as usize).min(p.len() - 5);
+        o = o.patch(off, &p[5..5 + n]);
+        p = &p[5 + n..];
+    }
+    Some(o.source())
+}
