@@ -131,6 +131,8 @@ enum Decided {
     File {
         layer: usize,
         ino: u32,
+        /// The inode, when `mark` already read it (saves a second read).
+        inode: Option<Box<Inode>>,
     },
     Dir {
         parts: Vec<(usize, u32)>,
@@ -293,16 +295,17 @@ impl<'a> MergedView<'a> {
         }
     }
 
-    /// The (effective name, mark) of a layer entry.
-    fn mark(&self, layer: usize, e: &DirEntry) -> (Vec<u8>, Mark) {
+    /// The (effective name, mark) of a layer entry, and its inode when
+    /// deciding needed it.
+    fn mark(&self, layer: usize, e: DirEntry) -> (Vec<u8>, Mark, Option<Inode>) {
         match self.format(layer) {
             LayerFormat::Aufs => {
                 if e.name.starts_with(b".wh..wh.") {
-                    (e.name.clone(), Mark::Housekeeping)
+                    (e.name, Mark::Housekeeping, None)
                 } else if let Some(n) = e.name.strip_prefix(b".wh.") {
-                    (n.to_vec(), Mark::Whiteout("aufs-whiteout"))
+                    (n.to_vec(), Mark::Whiteout("aufs-whiteout"), None)
                 } else {
-                    (e.name.clone(), Mark::Normal)
+                    (e.name, Mark::Normal, None)
                 }
             }
             LayerFormat::Overlay => {
@@ -310,17 +313,18 @@ impl<'a> MergedView<'a> {
                 if matches!(t, FileType::CharDev | FileType::Regular | FileType::Unknown) {
                     if let Ok(i) = self.fs.inode(e.inode) {
                         if i.is_whiteout_device() {
-                            return (e.name.clone(), Mark::Whiteout("whiteout"));
+                            return (e.name, Mark::Whiteout("whiteout"), Some(i));
                         }
                         if i.file_type() == FileType::Regular
                             && i.size == 0
                             && ovl_xattr(self.fs, &i, "whiteout").is_some()
                         {
-                            return (e.name.clone(), Mark::Whiteout("xattr-whiteout"));
+                            return (e.name, Mark::Whiteout("xattr-whiteout"), Some(i));
                         }
+                        return (e.name, Mark::Normal, Some(i));
                     }
                 }
-                (e.name.clone(), Mark::Normal)
+                (e.name, Mark::Normal, None)
             }
         }
     }
@@ -344,7 +348,8 @@ impl<'a> MergedView<'a> {
         let mut d: BTreeMap<Vec<u8>, Decided> = BTreeMap::new();
         for &(li, dino) in parts {
             for e in fsutil::list_dir(self.fs, dino) {
-                let (name, mark) = self.mark(li, &e);
+                let (e_ino, e_type) = (e.inode, e.dirent_type());
+                let (name, mark, inode) = self.mark(li, e);
                 if only.is_some_and(|o| o != name.as_slice()) {
                     continue;
                 }
@@ -352,11 +357,9 @@ impl<'a> MergedView<'a> {
                     continue;
                 }
                 let is_dir = matches!(mark, Mark::Normal)
-                    && match e.dirent_type() {
+                    && match e_type {
                         FileType::Dir => true,
-                        FileType::Unknown => {
-                            self.fs.inode(e.inode).map(|i| i.is_dir()).unwrap_or(false)
-                        }
+                        FileType::Unknown => inode.as_ref().is_some_and(|i| i.is_dir()),
                         _ => false,
                     };
                 match d.get_mut(&name) {
@@ -364,27 +367,28 @@ impl<'a> MergedView<'a> {
                         let v = match mark {
                             Mark::Whiteout(kind) => Decided::Whiteout {
                                 layer: li,
-                                ino: e.inode,
+                                ino: e_ino,
                                 kind,
                                 hidden: Vec::new(),
                             },
                             _ if is_dir => {
                                 let redirect = self
                                     .fs
-                                    .inode(e.inode)
+                                    .inode(e_ino)
                                     .ok()
                                     .filter(|_| self.format(li) == LayerFormat::Overlay)
                                     .and_then(|i| ovl_xattr(self.fs, &i, "redirect"))
                                     .map(|r| (li, r));
                                 Decided::Dir {
-                                    parts: vec![(li, e.inode)],
-                                    closed: self.is_opaque(li, e.inode) || redirect.is_some(),
+                                    parts: vec![(li, e_ino)],
+                                    closed: self.is_opaque(li, e_ino) || redirect.is_some(),
                                     redirect,
                                 }
                             }
                             _ => Decided::File {
                                 layer: li,
-                                ino: e.inode,
+                                ino: e_ino,
+                                inode: inode.map(Box::new),
                             },
                         };
                         d.insert(name, v);
@@ -394,8 +398,8 @@ impl<'a> MergedView<'a> {
                             continue;
                         }
                         if is_dir {
-                            parts.push((li, e.inode));
-                            if self.is_opaque(li, e.inode) {
+                            parts.push((li, e_ino));
+                            if self.is_opaque(li, e_ino) {
                                 *closed = true;
                             }
                         } else {
@@ -406,7 +410,7 @@ impl<'a> MergedView<'a> {
                         // Only the nearest lower original matters; a lower
                         // whiteout hides nothing more.
                         if hidden.is_empty() && mark == Mark::Normal {
-                            hidden.push((li, e.inode));
+                            hidden.push((li, e_ino));
                         }
                     }
                     Some(Decided::File { .. }) => {}
@@ -458,15 +462,15 @@ impl<'a> MergedView<'a> {
     }
 
     fn entry_of(&self, name: Vec<u8>, path: Vec<u8>, dec: &Decided) -> Option<MergedEntry> {
-        let (layer, ino, parts) = match dec {
-            Decided::File { layer, ino } => (*layer, *ino, Vec::new()),
+        let (layer, ino, parts, known) = match dec {
+            Decided::File { layer, ino, inode } => (*layer, *ino, Vec::new(), inode.as_deref()),
             Decided::Dir { parts, .. } => {
                 let (l, i) = *parts.first()?;
-                (l, i, parts.clone())
+                (l, i, parts.clone(), None)
             }
             Decided::Whiteout { .. } => return None,
         };
-        let inode = match self.fs.inode(ino) {
+        let inode = match known.cloned().map(Ok).unwrap_or_else(|| self.fs.inode(ino)) {
             Ok(i) => i,
             Err(e) => {
                 self.fs.warn(format!(
@@ -760,14 +764,15 @@ impl<'a> MergedView<'a> {
                 continue;
             };
             for e in fsutil::list_dir(self.fs, d) {
-                let (name, mark) = self.mark(j, &e);
+                let e_ino = e.inode;
+                let (name, mark, _) = self.mark(j, e);
                 if mark != Mark::Normal || visible.contains(&name) || out.contains_key(&name) {
                     continue;
                 }
                 let p = join(&dir.path, &name);
                 out.insert(
                     name,
-                    self.opaque_whiteout(p, last_layer, last_ino, j, e.inode),
+                    self.opaque_whiteout(p, last_layer, last_ino, j, e_ino),
                 );
             }
         }

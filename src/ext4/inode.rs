@@ -319,47 +319,39 @@ impl Inode {
 
 /// `ls -l` style mode string for a raw mode.
 pub fn mode_string(mode: u16) -> String {
-    let mut s = String::with_capacity(10);
-    s.push(FileType::from_mode(mode).ls_char());
-    let bits = [
-        (0o400, 'r'),
-        (0o200, 'w'),
-        (0o100, 'x'),
-        (0o040, 'r'),
-        (0o020, 'w'),
-        (0o010, 'x'),
-        (0o004, 'r'),
-        (0o002, 'w'),
-        (0o001, 'x'),
+    mode_bytes(mode).iter().map(|&b| b as char).collect()
+}
+
+/// `ls -l` style mode as ASCII bytes: type, then rwx triplets with the
+/// setuid, setgid and sticky letters.
+pub fn mode_bytes(mode: u16) -> [u8; 10] {
+    let mut s = [b'-'; 10];
+    s[0] = FileType::from_mode(mode).ls_char() as u8;
+    const BITS: [(u16, u8); 9] = [
+        (0o400, b'r'),
+        (0o200, b'w'),
+        (0o100, b'x'),
+        (0o040, b'r'),
+        (0o020, b'w'),
+        (0o010, b'x'),
+        (0o004, b'r'),
+        (0o002, b'w'),
+        (0o001, b'x'),
     ];
-    for (i, (b, c)) in bits.iter().enumerate() {
+    for (i, &(b, c)) in BITS.iter().enumerate() {
         let set = mode & b != 0;
-        let ch = match i {
-            2 if mode & 0o4000 != 0 => {
-                if set {
-                    's'
-                } else {
-                    'S'
-                }
-            }
-            5 if mode & 0o2000 != 0 => {
-                if set {
-                    's'
-                } else {
-                    'S'
-                }
-            }
-            8 if mode & 0o1000 != 0 => {
-                if set {
-                    't'
-                } else {
-                    'T'
-                }
-            }
-            _ if set => *c,
-            _ => '-',
+        let special = match i {
+            2 => (mode & 0o4000 != 0).then_some(b's'),
+            5 => (mode & 0o2000 != 0).then_some(b's'),
+            8 => (mode & 0o1000 != 0).then_some(b't'),
+            _ => None,
         };
-        s.push(ch);
+        s[i + 1] = match special {
+            Some(l) if set => l,
+            Some(l) => l.to_ascii_uppercase(),
+            None if set => c,
+            None => b'-',
+        };
     }
     s
 }

@@ -3,7 +3,7 @@
 //! Deleted names end in ` (deleted)` as fls writes them; in-container
 //! paths are prefixed with the container name (`web:/app/x`).
 
-use crate::ext4::inode::{mode_string, FileType};
+use crate::ext4::inode::{mode_bytes, FileType};
 use crate::util::escape::escape_bytes;
 use crate::util::time::Timestamp;
 
@@ -28,49 +28,101 @@ pub struct Row<'a> {
 
 /// `r/rrw-r--r--`: the name's type, the inode's type, the permissions.
 pub fn mode_as_string(dirent: Option<FileType>, mode: u16) -> String {
+    let mut s = String::with_capacity(12);
+    push_mode(&mut s, dirent, mode);
+    s
+}
+
+fn push_mode(out: &mut String, dirent: Option<FileType>, mode: u16) {
     let it = FileType::from_mode(mode);
     let dt = dirent.filter(|t| *t != FileType::Unknown).unwrap_or(it);
-    let perms: String = mode_string(mode).chars().skip(1).collect();
-    format!("{}/{}{}", dt.tsk_char(), it.tsk_char(), perms)
+    out.push(dt.tsk_char());
+    out.push('/');
+    out.push(it.tsk_char());
+    out.extend(mode_bytes(mode)[1..].iter().map(|&b| b as char));
 }
 
 /// A name safe for the `|`-separated format (control bytes escaped).
 pub fn safe_name(prefix: Option<&str>, name: &[u8]) -> String {
     let mut s = String::new();
-    if let Some(p) = prefix {
-        s.push_str(&escape_bytes(p.as_bytes()));
-        s.push(':');
-    }
-    s.push_str(&escape_bytes(name));
-    s.replace('|', "\\x7c")
+    push_safe_name(&mut s, prefix, name);
+    s
 }
 
-fn secs(t: Option<Timestamp>) -> i64 {
-    t.map(|t| t.secs.max(0)).unwrap_or(0)
+fn push_safe_name(out: &mut String, prefix: Option<&str>, name: &[u8]) {
+    // Printable ASCII without `|` or `\\` needs no escaping (the common case).
+    let plain = |b: &[u8]| {
+        b.iter()
+            .all(|&c| (0x20..0x7f).contains(&c) && c != b'|' && c != b'\\')
+    };
+    if let Some(p) = prefix {
+        if plain(p.as_bytes()) {
+            out.push_str(p);
+        } else {
+            out.push_str(&escape_bytes(p.as_bytes()).replace('|', "\\x7c"));
+        }
+        out.push(':');
+    }
+    match std::str::from_utf8(name) {
+        Ok(s) if plain(name) => out.push_str(s),
+        _ => out.push_str(&escape_bytes(name).replace('|', "\\x7c")),
+    }
+}
+
+fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend(buf[i..].iter().map(|&b| b as char));
+}
+
+fn secs(t: Option<Timestamp>) -> u64 {
+    t.map(|t| t.secs.max(0) as u64).unwrap_or(0)
 }
 
 impl Row<'_> {
     pub fn line(&self) -> String {
-        let mut name = safe_name(self.prefix, self.name);
-        if self.deleted {
-            name.push_str(" (deleted)");
-        }
-        format!(
-            "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}\n",
+        let mut s = String::with_capacity(96 + self.name.len());
+        self.push_line(&mut s);
+        s
+    }
+
+    /// Appends the row and its newline to `out`.
+    pub fn push_line(&self, out: &mut String) {
+        out.push_str(
             self.md5
                 .filter(|m| m.len() == 32 && m.bytes().all(|b| b.is_ascii_hexdigit()))
                 .unwrap_or("0"),
-            name,
-            self.inode,
-            mode_as_string(self.dirent_type, self.mode),
-            self.uid,
-            self.gid,
+        );
+        out.push('|');
+        push_safe_name(out, self.prefix, self.name);
+        if self.deleted {
+            out.push_str(" (deleted)");
+        }
+        out.push('|');
+        push_u64(out, self.inode as u64);
+        out.push('|');
+        push_mode(out, self.dirent_type, self.mode);
+        for v in [
+            self.uid as u64,
+            self.gid as u64,
             self.size,
             secs(self.atime),
             secs(self.mtime),
             secs(self.ctime),
-            secs(self.crtime)
-        )
+            secs(self.crtime),
+        ] {
+            out.push('|');
+            push_u64(out, v);
+        }
+        out.push('\n');
     }
 }
 

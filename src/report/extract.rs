@@ -276,8 +276,7 @@ pub fn create_output_file(path: &Path, evidence: &[&Path]) -> Result<std::io::Bu
     Ok(std::io::BufWriter::with_capacity(1 << 20, f))
 }
 
-/// Linux `O_NOFOLLOW` (asm-generic fcntl.h).
-const O_NOFOLLOW: i32 = 0o400000;
+use crate::util::O_NOFOLLOW;
 
 /// Simple glob: `*` (not `/`), `**` (anything), `?` (one byte).
 pub fn glob_match(pat: &[u8], s: &[u8]) -> bool {

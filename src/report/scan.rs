@@ -155,6 +155,8 @@ struct Log {
     w: std::io::BufWriter<std::fs::File>,
     warnings: Vec<String>,
     notes: Vec<String>,
+    /// Start of the current phase, for the per-phase timings in scan.log.
+    phase_start: std::time::Instant,
 }
 
 /// Messages that describe normal states, not damage: they go to `notes`
@@ -168,6 +170,12 @@ const BENIGN: &[&str] = &[
 impl Log {
     fn info(&mut self, msg: &str) {
         let _ = writeln!(self.w, "{} info {}", now().rfc3339(), msg);
+    }
+    /// Ends a phase: logs its wall time and starts the next one.
+    fn phase_done(&mut self, phase: &str) {
+        let t = self.phase_start.elapsed();
+        self.info(&format!("phase {phase}: {:.2} s", t.as_secs_f64()));
+        self.phase_start = std::time::Instant::now();
     }
     fn warn(&mut self, phase: &str, msg: &str) {
         let m = format!("{phase}: {msg}");
@@ -226,6 +234,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         w: dir.create_root_file("scan.log")?,
         warnings: Vec::new(),
         notes: Vec::new(),
+        phase_start: std::time::Instant::now(),
     };
     log.info(&format!(
         "whiteout {} scan of {}",
@@ -250,9 +259,11 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     log.info("docker: roots, images, layers, containers");
     let host = DockerHost::load(&fs);
     log.warn_all("docker", &host.warnings);
+    // Layers are verified on every core (tar-split CRCs read each file).
+    use rayon::prelude::*;
     let layers: Vec<Value> = host
         .layers
-        .iter()
+        .par_iter()
         .map(|l| {
             let integrity = tarsplit::verify_layer(&fs, l);
             let fmt = if l.driver == "aufs" {
@@ -268,14 +279,17 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
                    "opaque_dirs": marks.opaque_dirs, "redirects": marks.redirects})
         })
         .collect();
+    log.phase_done("docker");
 
     // Deleted files.
     sp.set_message("deleted files");
     log.info("recovery: inode tables, journal, directory slack, freed directory blocks");
     let rec: Recovery = recover::analyse(&fs, &recover::Options::default());
+    log.phase_done("recovery");
     sp.set_message("attribution");
     let actx = crate::attribute::DockerContext::load(&fs, &rec);
     let attributor = crate::attribute::Attributor::new(&fs, actx.as_ref(), &rec);
+    log.phase_done("attribution");
     log.warn_all("recovery", &rec.warnings);
     // Carving (unallocated space; blocks recovered through metadata are
     // left out so only new material is reported). Its Docker traces feed
@@ -305,6 +319,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     let mut fws = Vec::new();
     let found: Vec<Finding> = findings::collect(&fs, &host.roots, &host.containers, &mut fws);
     log.warn_all("findings", &fws);
+    log.phase_done("carving, removed containers, classification, findings");
 
     // Names of containers, live and removed, by id.
     let mut cname: std::collections::HashMap<String, String> = Default::default();
@@ -325,47 +340,68 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             .map_err(|e| Error::io("bodyfile", e))
     };
     let mut body_rows = 0u64;
-    // Host live files.
-    let mut walk_err: Option<Error> = None;
-    fs.walk(ROOT_INO, b"", &mut |e| {
-        if walk_err.is_some() {
-            return;
-        }
-        let Ok(i) = fs.inode(e.entry.inode) else {
-            return;
-        };
-        let r = Row {
-            md5: None,
-            name: e.path,
-            prefix: None,
-            deleted: false,
-            inode: i.ino,
-            dirent_type: Some(e.entry.dirent_type()),
-            mode: i.mode,
-            uid: i.uid,
-            gid: i.gid,
-            size: i.size,
-            atime: Some(i.atime),
-            mtime: Some(i.mtime),
-            ctime: Some(i.ctime),
-            crtime: i.crtime,
-        };
-        if let Err(x) = bw(&mut body, &r) {
-            walk_err = Some(x);
-            return;
-        }
-        body_rows += 1;
-        if let Err(x) = file_events(&mut tl, &r, None, None) {
-            walk_err = Some(x);
-        }
-    })?;
-    if let Some(e) = walk_err {
-        return Err(e);
+    // Host live files (task 0) and each container's merged view (tasks
+    // 1..): run on every core, their bodyfile rows written in this order.
+    // Only task 0 writes timeline events.
+    enum Part {
+        Host(Result<u64>),
+        Container(u64, Vec<Whiteout>, Option<String>),
     }
-    log.warn_all("filesystem", &fs.take_warnings());
-    // Containers: merged views (bodyfile rows) and whiteouts.
-    let mut whiteouts: Vec<Value> = Vec::new();
-    for c in &host.containers {
+    let tl_lock = std::sync::Mutex::new(&mut tl);
+    let task = |t: usize, w: &mut crate::util::ordered::OrderedWriter| -> Part {
+        let mut line = String::new();
+        let mut put = |w: &mut crate::util::ordered::OrderedWriter, r: &Row| {
+            line.clear();
+            r.push_line(&mut line);
+            w.write_all(line.as_bytes())
+                .map_err(|e| Error::io("bodyfile", e))
+        };
+        let Some(c) = t.checked_sub(1).and_then(|i| host.containers.get(i)) else {
+            let Ok(mut tl) = tl_lock.lock() else {
+                return Part::Host(Err(Error::io(
+                    "timeline.jsonl",
+                    std::io::Error::other("lock poisoned"),
+                )));
+            };
+            let mut rows = 0u64;
+            let mut walk_err: Option<Error> = None;
+            let r = fs.walk(ROOT_INO, b"", &mut |e| {
+                if walk_err.is_some() {
+                    return;
+                }
+                let Ok(i) = fs.inode(e.entry.inode) else {
+                    return;
+                };
+                let r = Row {
+                    md5: None,
+                    name: e.path,
+                    prefix: None,
+                    deleted: false,
+                    inode: i.ino,
+                    dirent_type: Some(e.entry.dirent_type()),
+                    mode: i.mode,
+                    uid: i.uid,
+                    gid: i.gid,
+                    size: i.size,
+                    atime: Some(i.atime),
+                    mtime: Some(i.mtime),
+                    ctime: Some(i.ctime),
+                    crtime: i.crtime,
+                };
+                if let Err(x) = put(w, &r) {
+                    walk_err = Some(x);
+                    return;
+                }
+                rows += 1;
+                if let Err(x) = file_events(&mut tl, &r, None, None) {
+                    walk_err = Some(x);
+                }
+            });
+            return Part::Host(match (r, walk_err) {
+                (Err(e), _) | (_, Some(e)) => Err(e),
+                _ => Ok(rows),
+            });
+        };
         let name = c.display_name();
         let view = MergedView::of_container(&fs, &host, c);
         let mut whs: Vec<Whiteout> = Vec::new();
@@ -393,48 +429,74 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
                         crtime: i.crtime,
                     };
                     rows += 1;
-                    bw(&mut body, &r)
+                    put(w, &r)
                 },
-                &mut |w| {
-                    whs.push(w.clone());
+                &mut |wh| {
+                    whs.push(wh.clone());
                     Ok(())
                 },
             )
         });
-        body_rows += rows;
-        if let Err(e) = res {
-            log.warn("merged view", &format!("container {name}: {e}"));
+        let mut err = res.err().map(|e| format!("container {name}: {e}"));
+        for wh in &whs {
+            let Some(h) = wh.hidden.first() else { continue };
+            let Ok(i) = fs.inode(h.inode) else { continue };
+            let r = Row {
+                md5: None,
+                name: &wh.path,
+                prefix: Some(&name),
+                deleted: true,
+                inode: i.ino,
+                dirent_type: None,
+                mode: i.mode,
+                uid: i.uid,
+                gid: i.gid,
+                size: i.size,
+                atime: Some(i.atime),
+                mtime: Some(i.mtime),
+                ctime: Some(i.ctime),
+                crtime: i.crtime,
+            };
+            if let Err(e) = put(w, &r) {
+                err.get_or_insert(format!("container {name}: {e}"));
+                break;
+            }
+            rows += 1;
         }
-        for w in &whs {
-            if let Some(h) = w.hidden.first() {
-                if let Ok(i) = fs.inode(h.inode) {
-                    let r = Row {
-                        md5: None,
-                        name: &w.path,
-                        prefix: Some(&name),
-                        deleted: true,
-                        inode: i.ino,
-                        dirent_type: None,
-                        mode: i.mode,
-                        uid: i.uid,
-                        gid: i.gid,
-                        size: i.size,
-                        atime: Some(i.atime),
-                        mtime: Some(i.mtime),
-                        ctime: Some(i.ctime),
-                        crtime: i.crtime,
-                    };
-                    bw(&mut body, &r)?;
-                    body_rows += 1;
+        Part::Container(rows, whs, err)
+    };
+    let parts = crate::util::ordered::run(
+        host.containers.len() + 1,
+        rayon::current_num_threads(),
+        8 << 20,
+        Some(dir.root()),
+        &mut body,
+        &task,
+    )
+    .map_err(|e| Error::io("bodyfile", e))?;
+    let mut whiteouts: Vec<Value> = Vec::new();
+    let mut containers = host.containers.iter();
+    for p in parts {
+        match p {
+            Part::Host(r) => body_rows += r?,
+            Part::Container(rows, whs, err) => {
+                let Some(c) = containers.next() else { break };
+                body_rows += rows;
+                if let Some(e) = err {
+                    log.warn("merged view", &e);
                 }
+                whiteouts.push(json!({
+                    "container": c.id, "container_name": c.display_name(),
+                    "whiteouts": whs,
+                }));
             }
         }
-        whiteouts.push(json!({
-            "container": c.id, "container_name": name,
-            "whiteouts": whs,
-        }));
     }
-    log.warn_all("merged view", &fs.take_warnings());
+    // Threads finish in any order: sort their warnings for a stable log.
+    let mut ws = fs.take_warnings();
+    ws.sort();
+    log.warn_all("filesystem and merged views", &ws);
+    log.phase_done("host bodyfile and timeline, merged views");
     // Deleted candidates: host path, and the in-container path.
     for (c, k) in rec.candidates.iter().zip(&classes) {
         let mode = if c.mode == 0 {
@@ -472,6 +534,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         }
     }
     body.flush().map_err(|e| Error::io("bodyfile", e))?;
+    log.phase_done("deleted rows");
     // Docker events.
     for c in host
         .containers
@@ -532,6 +595,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     }
     let timeline_rows = tl.rows;
     let histogram = tl.finish(60)?;
+    log.phase_done("docker events and timeline");
 
     // Recovered files.
     sp.set_message("recovered files");
@@ -565,9 +629,11 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         written.listed, written.written, written.not_written
     ));
     sp.finish_and_clear();
+    log.phase_done("recovered files");
 
     // Block map.
     let block_map = block_map(&fs, &rec, 2048);
+    log.phase_done("block map");
 
     // End-of-run custody check.
     let end_state = hashing::file_state(img)?;
@@ -713,6 +779,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     let mut w = dir.create_root_file("report.json")?;
     write_report(&mut w, &report, n_candidates, &cand_json)
         .map_err(|e| Error::io("report.json", e))?;
+    log.phase_done("report.json");
     // The HTML shows the first 5000 candidates and the first 2000 of each
     // container: only those are built.
     let mut report = report;
@@ -736,6 +803,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     h.write_all(super::html::report_html(&report).as_bytes())
         .and_then(|_| h.flush())
         .map_err(|e| Error::io("report.html", e))?;
+    log.phase_done("report.html");
     log.info(&format!(
         "done: {} warnings, exit code {exit_code}",
         log.warnings.len()
@@ -794,21 +862,20 @@ fn file_events<W: Write>(
     container: Option<&str>,
 ) -> Result<()> {
     let name = bodyfile::safe_name(r.prefix, r.name);
-    let mut f = Map::new();
-    f.insert("path".into(), json!(json_name(r.name)));
-    f.insert("inode".into(), json!(r.inode));
-    f.insert("deleted".into(), json!(r.deleted));
-    f.insert("size".into(), json!(r.size));
-    f.insert("uid".into(), json!(r.uid));
-    f.insert("gid".into(), json!(r.gid));
-    f.insert(
-        "mode".into(),
-        json!(bodyfile::mode_as_string(r.dirent_type, r.mode)),
-    );
-    if let Some(c) = container {
-        f.insert("container_name".into(), json!(c));
-    }
+    let path = json_name(r.name);
+    let mode = bodyfile::mode_as_string(r.dirent_type, r.mode);
+    let f = crate::report::timeline::FileFields {
+        container_name: container,
+        deleted: r.deleted,
+        gid: r.gid,
+        inode: r.inode,
+        mode: &mode,
+        path: &path,
+        size: r.size,
+        uid: r.uid,
+    };
     let del = if r.deleted { " (deleted)" } else { "" };
+    let mut msg = String::with_capacity(name.len() + 16);
     for (t, desc, letter) in [
         (r.mtime, "Content Modification Time", "M"),
         (r.atime, "Last Access Time", "A"),
@@ -817,13 +884,13 @@ fn file_events<W: Write>(
         (dtime, "Deletion Time", "D"),
     ] {
         if let Some(ts) = t {
-            tl.event(
-                ts,
-                desc,
-                "file",
-                format!("[{letter}] {name}{del}"),
-                f.clone(),
-            )?;
+            msg.clear();
+            msg.push('[');
+            msg.push_str(letter);
+            msg.push_str("] ");
+            msg.push_str(&name);
+            msg.push_str(del);
+            tl.file_event(ts, desc, &msg, &f)?;
         }
     }
     Ok(())

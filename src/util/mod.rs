@@ -4,4 +4,8 @@
 pub mod bytes;
 pub mod crc;
 pub mod escape;
+pub mod ordered;
 pub mod time;
+
+/// Linux `O_NOFOLLOW` (asm-generic fcntl.h).
+pub const O_NOFOLLOW: i32 = 0o400000;

@@ -1,0 +1,290 @@
+//! Run tasks on several threads while their output reaches one writer in
+//! task order, byte for byte as a serial loop would write it.
+//!
+//! The task whose turn it is (the head) writes straight through. Other
+//! tasks buffer up to `cap` bytes in memory and spill the rest to an
+//! unlinked file in `spill_dir`, so memory stays bounded by
+//! `threads × cap` and no thread ever waits for another. A finished task
+//! that is not the head is parked; the head writes the parked outputs in
+//! order when it finishes.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// A task's output not yet written to the sink.
+#[derive(Default)]
+struct Pending {
+    spill: Option<File>,
+    buf: Vec<u8>,
+}
+
+struct Shared<'w> {
+    sink: &'w mut (dyn Write + Send),
+    /// Index of the task whose output goes next.
+    turn: usize,
+    parked: BTreeMap<usize, Pending>,
+    err: Option<io::Error>,
+}
+
+impl Shared<'_> {
+    fn emit(&mut self, p: &mut Pending) {
+        if self.err.is_some() {
+            return;
+        }
+        let mut r = Ok(());
+        if let Some(f) = p.spill.as_mut() {
+            r = f
+                .rewind()
+                .and_then(|_| io::copy(&mut f.take(u64::MAX), &mut *self.sink).map(|_| ()));
+        }
+        if r.is_ok() {
+            r = self.sink.write_all(&p.buf);
+        }
+        p.buf.clear();
+        p.spill = None;
+        if let Err(e) = r {
+            self.err = Some(e);
+        }
+    }
+}
+
+/// The writer a task gets.
+pub struct OrderedWriter<'a, 'w> {
+    shared: &'a Mutex<Shared<'w>>,
+    idx: usize,
+    out: Pending,
+    cap: usize,
+    spill_dir: Option<&'a Path>,
+    /// The turn has reached this task: writes go to the sink.
+    head: bool,
+    done: bool,
+}
+
+const BATCH: usize = 64 * 1024;
+
+fn poisoned() -> io::Error {
+    io::Error::other("output lock poisoned")
+}
+
+/// An unlinked scratch file: created new (never an existing name or a
+/// symlink), removed at once, kept open.
+fn scratch(dir: &Path, idx: usize) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    for k in 0..100u32 {
+        let p = dir.join(format!(".whiteout-spill-{}-{idx}-{k}", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(super::O_NOFOLLOW)
+            .open(&p)
+        {
+            Ok(f) => {
+                std::fs::remove_file(&p)?;
+                return Ok(f);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other("no free scratch file name"))
+}
+
+impl OrderedWriter<'_, '_> {
+    /// The task is done: write its output if it is the head (then any
+    /// parked successors), else park it.
+    fn finish(&mut self) -> io::Result<()> {
+        if self.done {
+            return Ok(());
+        }
+        self.done = true;
+        let mut out = std::mem::take(&mut self.out);
+        let mut g = self.shared.lock().map_err(|_| poisoned())?;
+        if g.turn != self.idx {
+            g.parked.insert(self.idx, out);
+            return Ok(());
+        }
+        g.emit(&mut out);
+        g.turn += 1;
+        loop {
+            let t = g.turn;
+            let Some(mut p) = g.parked.remove(&t) else {
+                break;
+            };
+            g.emit(&mut p);
+            g.turn += 1;
+        }
+        Ok(())
+    }
+
+    fn spill(&mut self) -> io::Result<()> {
+        let Some(dir) = self.spill_dir else {
+            return Ok(());
+        };
+        if self.out.spill.is_none() {
+            self.out.spill = Some(scratch(dir, self.idx)?);
+        }
+        if let Some(f) = self.out.spill.as_mut() {
+            f.write_all(&self.out.buf)?;
+        }
+        self.out.buf.clear();
+        Ok(())
+    }
+}
+
+impl Drop for OrderedWriter<'_, '_> {
+    /// Even a task that unwinds passes the turn on.
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
+}
+
+impl Write for OrderedWriter<'_, '_> {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.out.buf.extend_from_slice(b);
+        if self.out.buf.len() < BATCH {
+            return Ok(b.len());
+        }
+        if !self.head {
+            let g = self.shared.lock().map_err(|_| poisoned())?;
+            self.head = g.turn == self.idx;
+        }
+        if self.head {
+            let mut g = self.shared.lock().map_err(|_| poisoned())?;
+            let mut out = std::mem::take(&mut self.out);
+            g.emit(&mut out);
+            self.out = out;
+            if let Some(e) = &g.err {
+                return Err(io::Error::new(e.kind(), e.to_string()));
+            }
+        } else if self.out.buf.len() >= self.cap {
+            self.spill()?;
+        }
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `task(i, writer)` for `i` in `0..n` on up to `threads` threads,
+/// tasks taken in index order. The bytes each task writes reach `sink` in
+/// index order; the results come back in index order. A write error on
+/// the sink (or on a scratch file) is returned.
+pub fn run<R: Send>(
+    n: usize,
+    threads: usize,
+    cap: usize,
+    spill_dir: Option<&Path>,
+    sink: &mut (dyn Write + Send),
+    task: &(dyn Fn(usize, &mut OrderedWriter) -> R + Sync),
+) -> io::Result<Vec<R>> {
+    let shared = Mutex::new(Shared {
+        sink,
+        turn: 0,
+        parked: BTreeMap::new(),
+        err: None,
+    });
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..n).map(|_| None).collect());
+    let task_err: Mutex<Option<io::Error>> = Mutex::new(None);
+    let threads = threads.clamp(1, n.max(1));
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= n {
+                    break;
+                }
+                let mut w = OrderedWriter {
+                    shared: &shared,
+                    idx: i,
+                    out: Pending::default(),
+                    cap: cap.max(BATCH),
+                    spill_dir,
+                    head: false,
+                    done: false,
+                };
+                let r = task(i, &mut w);
+                if let Err(e) = w.finish() {
+                    if let Ok(mut t) = task_err.lock() {
+                        t.get_or_insert(e);
+                    }
+                }
+                if let Ok(mut g) = results.lock() {
+                    if let Some(slot) = g.get_mut(i) {
+                        *slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    let sh = shared.into_inner().map_err(|_| poisoned())?;
+    if let Some(e) = sh.err {
+        return Err(e);
+    }
+    if let Some(e) = task_err.into_inner().map_err(|_| poisoned())? {
+        return Err(e);
+    }
+    let results = results.into_inner().map_err(|_| poisoned())?;
+    Ok(results.into_iter().flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn want(n: usize) -> String {
+        let mut want = String::new();
+        for i in 0..n {
+            for k in 0..(i * 5000) {
+                want.push_str(&format!("{i} {k}\n"));
+            }
+        }
+        want
+    }
+
+    fn task(i: usize, w: &mut OrderedWriter) -> usize {
+        // Later tasks write more, so they overtake earlier ones.
+        for k in 0..(i * 5000) {
+            writeln!(w, "{i} {k}").unwrap();
+        }
+        i * 2
+    }
+
+    #[test]
+    fn output_in_task_order_in_memory() {
+        let mut out: Vec<u8> = Vec::new();
+        let res = run(20, 3, 1, None, &mut out, &task).unwrap();
+        assert_eq!(res, (0..20).map(|i| i * 2).collect::<Vec<_>>());
+        assert_eq!(String::from_utf8(out).unwrap(), want(20));
+    }
+
+    #[test]
+    fn output_in_task_order_spilled() {
+        let dir = std::env::temp_dir().join(format!("whiteout-ordered-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut out: Vec<u8> = Vec::new();
+        let res = run(20, 3, 1, Some(&dir), &mut out, &task).unwrap();
+        assert_eq!(res.len(), 20);
+        assert_eq!(String::from_utf8(out).unwrap(), want(20));
+        // Scratch files are unlinked as soon as they are made.
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        std::fs::remove_dir(&dir).unwrap();
+    }
+
+    #[test]
+    fn empty_and_single() {
+        let mut out: Vec<u8> = Vec::new();
+        assert!(run(0, 2, 0, None, &mut out, &|_, _| 1u8)
+            .unwrap()
+            .is_empty());
+        let r = run(1, 4, 0, None, &mut out, &|_, w| w.write_all(b"x").is_ok()).unwrap();
+        assert_eq!((r, out), (vec![true], b"x".to_vec()));
+    }
+}
