@@ -122,7 +122,10 @@ pub fn journal_versions(
     let cls = j.classifier(fs);
     let isz = fs.sb.inode_size() as usize;
     let mut out: HashMap<u32, HistoricInode> = HashMap::new();
-    let mut current: HashMap<u32, Option<Inode>> = HashMap::new();
+    // Per inode seen in the journal: the generation of the live file now,
+    // or None when the inode is not in use. Only that is compared, so the
+    // whole current inode is not kept (it was most of the peak memory).
+    let mut current: HashMap<u32, Option<u32>> = HashMap::new();
     let mut live_cache = HashMap::new();
     let mut seen_names = std::collections::HashSet::new();
     // Oldest to newest, so later copies replace earlier ones.
@@ -161,16 +164,15 @@ pub fn journal_versions(
                         rec,
                     );
                 }
-                let now = current.entry(ino).or_insert_with(|| fs.inode(ino).ok());
-                let live_same = match now {
-                    Some(n) => {
-                        alloc.inode(ino) == Some(true)
-                            && n.links_count > 0
-                            && n.generation == copy.generation
-                            && n.dtime == 0
-                    }
-                    None => false,
-                };
+                let live_gen = *current.entry(ino).or_insert_with(|| {
+                    fs.inode(ino)
+                        .ok()
+                        .filter(|n| {
+                            alloc.inode(ino) == Some(true) && n.links_count > 0 && n.dtime == 0
+                        })
+                        .map(|n| n.generation)
+                });
+                let live_same = live_gen == Some(copy.generation);
                 if live_same {
                     continue; // the file still exists as it was
                 }

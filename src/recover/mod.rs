@@ -68,7 +68,8 @@ pub struct DeletedCandidate {
     /// The inode number is in use again by another file (fls `(realloc)`).
     pub realloc: bool,
     pub journal_seq: Option<u32>,
-    pub map: Option<RecoveredMap>,
+    /// Boxed: most candidates have none, and the record stays small.
+    pub map: Option<Box<RecoveredMap>>,
     pub content: ContentState,
     pub runs: Vec<RunCheck>,
     pub sha256: Option<String>,
