@@ -3,7 +3,9 @@
 # CPU% and peak RSS (/usr/bin/time) of whiteout against TSK in the same run.
 # Usage: scripts/bench-scale.sh IMAGE [RUNS] [WHITEOUT_BIN]
 # Env: TASKS (default "ls ils"; add "lsd deleted" for the deleted listings,
-# which read every free block of initialised groups), TSK_RUNS (default 1).
+# which read every free block of initialised groups, and "scan" for
+# `scan --no-carve --no-hash` into a scratch dir), TSK_RUNS (default 1),
+# SCAN_DIR (default /tmp/bench-scale-scan; its contents are replaced).
 set -euo pipefail
 img=${1:?usage: bench-scale.sh IMAGE [RUNS] [BIN]}
 runs=${2:-3}
@@ -34,5 +36,9 @@ for t in $tasks; do
          measure "fls -r -p -d" "$tsk_runs" fls -r -p -d "$img" ;;
     deleted) measure "whiteout deleted" "$runs" "$wo" deleted "$img" ;;
     ils) measure "ils -A" "$tsk_runs" ils -A "$img" ;;
+    scan) sd=${SCAN_DIR:-/tmp/bench-scale-scan}
+          measure "whiteout scan --no-carve --no-hash" "$runs" "$wo" scan "$img" -o "$sd" \
+            --no-carve --no-hash --force -q
+          grep ' phase ' "$sd/scan.log" | sed 's/^[^ ]* info /    /' ;;
   esac
 done

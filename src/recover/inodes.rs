@@ -74,8 +74,9 @@ pub fn scan(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> HashMap<
                         continue;
                     }
                     let allocated = bitmaps[g as usize].as_ref().map(|bm| bm.get(idx));
-                    let inode = Inode::parse(rec, ino, &fs.sb);
+                    let mut inode = Inode::parse(rec, ino, &fs.sb);
                     if is_deleted(&inode, allocated) {
+                        inode.drop_raw_unless_needed();
                         found.push(inode);
                     }
                 }

@@ -43,11 +43,49 @@ pub struct DeletedName {
     pub dot_owner: bool,
 }
 
+/// Paths of the live directories, kept as parent links (inode → parent
+/// and name): full paths for every directory were the largest part of
+/// recovery's memory on big trees (141 MB of 992 MB at 5M inodes).
+#[derive(Default)]
+pub struct DirPaths {
+    links: HashMap<u32, (u32, Box<[u8]>)>,
+}
+
+impl DirPaths {
+    pub fn insert(&mut self, dir: u32, parent: u32, name: &[u8]) {
+        self.links.insert(dir, (parent, name.into()));
+    }
+    pub fn contains_key(&self, dir: &u32) -> bool {
+        self.links.contains_key(dir)
+    }
+    /// `/a/b` for a directory below the root, empty for the root.
+    pub fn get(&self, dir: &u32) -> Option<Vec<u8>> {
+        let mut names: Vec<&[u8]> = Vec::new();
+        let mut d = *dir;
+        // Links are made top-down from the root, so they hold no cycle;
+        // the bound is a guard all the same.
+        for _ in 0..=self.links.len() {
+            let (parent, name) = self.links.get(&d)?;
+            if d == ROOT_INO {
+                let mut p = Vec::new();
+                for n in names.iter().rev() {
+                    p.push(b'/');
+                    p.extend_from_slice(n);
+                }
+                return Some(p);
+            }
+            names.push(name);
+            d = *parent;
+        }
+        None
+    }
+}
+
 /// The live tree as recovery needs it.
 #[derive(Default)]
 pub struct LiveTree {
     /// Path of every live directory.
-    pub dir_path: HashMap<u32, Vec<u8>>,
+    pub dir_path: DirPaths,
     /// Directory block → owning live directory inode.
     pub dir_blocks: HashMap<u64, u32>,
 }
@@ -137,7 +175,7 @@ pub fn scan_live_dirs(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -
     let bs = fs.block_size();
     let ft = filetype(fs);
     let max = fs.sb.inodes_count;
-    t.dir_path.insert(ROOT_INO, Vec::new());
+    t.dir_path.insert(ROOT_INO, ROOT_INO, b"");
     let mut queue = vec![ROOT_INO];
     let mut buf = vec![0u8; bs as usize];
     while let Some(d) = queue.pop() {
@@ -145,7 +183,6 @@ pub fn scan_live_dirs(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -
         if !ino.is_dir() {
             continue;
         }
-        let base = t.dir_path.get(&d).cloned().unwrap_or_default();
         let listing = fs.read_dir(&ino);
         for e in &listing.entries {
             if e.is_dot() {
@@ -154,10 +191,7 @@ pub fn scan_live_dirs(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -
             if e.dirent_type() == crate::ext4::inode::FileType::Dir
                 && !t.dir_path.contains_key(&e.inode)
             {
-                let mut p = base.clone();
-                p.push(b'/');
-                p.extend_from_slice(&e.name);
-                t.dir_path.insert(e.inode, p);
+                t.dir_path.insert(e.inode, d, &e.name);
                 queue.push(e.inode);
             }
         }

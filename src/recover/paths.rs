@@ -48,7 +48,7 @@ impl Resolver<'_> {
     /// Path of directory `d`, live or deleted.
     fn dir_path(&mut self, d: u32, depth: usize) -> Option<Vec<u8>> {
         if let Some(p) = self.live.dir_path.get(&d) {
-            return Some(p.clone());
+            return Some(p);
         }
         self.old_dir_path(d, depth, false)
     }
@@ -218,6 +218,9 @@ pub fn build_candidates(
     inos.extend(history.keys().copied());
     inos.extend(r.by_child.keys().copied());
     let mut live_cache = HashMap::new();
+    // At most one candidate per inode: reserved once instead of grown by
+    // doubling (the array is the largest single allocation of recovery).
+    rec.candidates.reserve_exact(inos.len());
     for ino in inos {
         let now_alloc = alloc.inode(ino) == Some(true);
         let del = deleted.get(&ino);
