@@ -37,8 +37,9 @@ for t in $tasks; do
     deleted) measure "whiteout deleted" "$runs" "$wo" deleted "$img" ;;
     ils) measure "ils -A" "$tsk_runs" ils -A "$img" ;;
     scan) sd=${SCAN_DIR:-/tmp/bench-scale-scan}
-          measure "whiteout scan --no-carve --no-hash" "$runs" "$wo" scan "$img" -o "$sd" \
-            --no-carve --no-hash --force -q
+          rm -rf "$sd"
+          measure "whiteout scan --no-carve --no-hash" 1 "$wo" scan "$img" -o "$sd" \
+            --no-carve --no-hash -q
           grep ' phase ' "$sd/scan.log" | sed 's/^[^ ]* info /    /' ;;
   esac
 done

@@ -22,7 +22,8 @@ ws=() fs=()
 echo '| run | whiteout scan s | CPU% | peak RSS | fls -r -p -d s | CPU% | peak RSS |'
 echo '|---|---|---|---|---|---|---|'
 for i in $(seq "$runs"); do
-  w=$(one "$wo" scan "$img" -o "$sd" "${sargs[@]}" --force -q)
+  rm -rf "$sd" # not timed: --force would have scan delete the last run's GBs of output
+  w=$(one "$wo" scan "$img" -o "$sd" "${sargs[@]}" -q)
   f=$(one fls -r -p -d "$img")
   ws+=("${w%% *}") fs+=("${f%% *}")
   echo "$i $w $f" | awk '{printf "| %s | %s | %s | %d MiB | %s | %s | %d MiB |\n", $1, $2, $3, $4/1024, $5, $6, $7/1024}'

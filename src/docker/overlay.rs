@@ -13,7 +13,8 @@ use crate::ext4::Filesystem;
 use crate::util::escape::escape_bytes;
 use crate::{Error, Result};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 /// Symlink hops allowed inside a merged view (the kernel's MAXSYMLINKS).
 const MAX_HOPS: usize = 40;
@@ -213,6 +214,53 @@ pub struct MergedView<'a> {
     /// userns-remap: host (uid, gid) that container root maps to; shown
     /// ids are shifted back into the container's range (as `docker export`).
     pub id_base: Option<(u32, u32)>,
+    /// Listings shared with other views (see [`ListingCache`]).
+    cache: Option<&'a ListingCache>,
+}
+
+/// One cached merged entry, with the inode its row needs.
+struct CachedEntry {
+    name: Vec<u8>,
+    dec: Decided,
+    inode: Option<Inode>,
+}
+
+/// Merged listings of directories made only of image layers, shared by
+/// the views of containers of the same image: below their own r/w and
+/// init layers, those containers see the same trees, so each directory is
+/// merged (dirents, whiteout and opaque checks, inodes) once, not once per
+/// container. Keyed by the parts (layer index, directory inode): a
+/// directory inode belongs to one layer, so equal keys mean equal inputs.
+/// Bounded: past `cap` entries the cache is emptied and refilled.
+pub struct ListingCache {
+    map: Mutex<HashMap<Vec<(usize, u32)>, Arc<Vec<CachedEntry>>>>,
+    entries: std::sync::atomic::AtomicUsize,
+    cap: usize,
+}
+
+impl ListingCache {
+    pub fn new(cap_entries: usize) -> ListingCache {
+        ListingCache {
+            map: Mutex::new(HashMap::new()),
+            entries: Default::default(),
+            cap: cap_entries,
+        }
+    }
+    fn get(&self, k: &[(usize, u32)]) -> Option<Arc<Vec<CachedEntry>>> {
+        self.map.lock().ok()?.get(k).cloned()
+    }
+    fn put(&self, k: Vec<(usize, u32)>, v: Arc<Vec<CachedEntry>>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let Ok(mut m) = self.map.lock() else { return };
+        if self.entries.load(Relaxed) + v.len() > self.cap {
+            m.clear();
+            self.entries.store(0, Relaxed);
+        }
+        if v.len() <= self.cap {
+            self.entries.fetch_add(v.len(), Relaxed);
+            m.insert(k, v);
+        }
+    }
 }
 
 impl<'a> MergedView<'a> {
@@ -220,6 +268,7 @@ impl<'a> MergedView<'a> {
         MergedView {
             fs,
             stack,
+            cache: None,
             id_base: None,
         }
     }
@@ -563,12 +612,102 @@ impl<'a> MergedView<'a> {
         self.list_parts(&dir.parts, &dir.path)
     }
 
+    /// Share merged listings of image-layer directories through `cache`.
+    pub fn with_cache(mut self, cache: &'a ListingCache) -> MergedView<'a> {
+        self.cache = Some(cache);
+        self
+    }
+
     fn list_parts(
         &self,
         parts: &[(usize, u32)],
         dir_path: &[u8],
     ) -> (Vec<MergedEntry>, Vec<Whiteout>) {
-        let d = self.merge(parts, None);
+        let cache = self.cache.filter(|_| {
+            parts
+                .iter()
+                .all(|&(l, _)| self.stack.layers.get(l).is_some_and(|x| x.role == "image"))
+        });
+        let Some(cache) = cache else {
+            return self.list_merged(self.merge(parts, None), dir_path);
+        };
+        let items = match cache.get(parts) {
+            Some(hit) => hit,
+            None => {
+                let d = self.merge(parts, None);
+                // A redirect is resolved against layers outside the key.
+                if d.values().any(|v| {
+                    matches!(
+                        v,
+                        Decided::Dir {
+                            redirect: Some(_),
+                            ..
+                        }
+                    )
+                }) {
+                    return self.list_merged(d, dir_path);
+                }
+                let items: Vec<CachedEntry> = d
+                    .into_iter()
+                    .map(|(name, mut dec)| {
+                        let inode = match &mut dec {
+                            Decided::File { inode, ino, .. } => match inode.take() {
+                                Some(i) => Some(*i),
+                                None => self.fs.inode(*ino).ok(),
+                            },
+                            Decided::Dir { parts, .. } => {
+                                parts.first().and_then(|&(_, i)| self.fs.inode(i).ok())
+                            }
+                            Decided::Whiteout { .. } => None,
+                        };
+                        let inode = inode.map(|mut i| {
+                            i.drop_raw_unless_needed();
+                            i
+                        });
+                        CachedEntry { name, dec, inode }
+                    })
+                    .collect();
+                let items = Arc::new(items);
+                cache.put(parts.to_vec(), items.clone());
+                items
+            }
+        };
+        let mut out = Vec::new();
+        let mut wh = Vec::new();
+        for it in items.iter() {
+            let p = join(dir_path, &it.name);
+            if let Some(w) = self.whiteout_of(p.clone(), &it.dec) {
+                wh.push(w);
+                continue;
+            }
+            let e = match (&it.inode, &it.dec) {
+                (Some(i), Decided::File { layer, .. }) => Some(MergedEntry {
+                    name: it.name.clone(),
+                    path: p,
+                    layer: *layer,
+                    inode: i.clone(),
+                    parts: Vec::new(),
+                }),
+                (Some(i), Decided::Dir { parts, .. }) => parts.first().map(|&(l, _)| MergedEntry {
+                    name: it.name.clone(),
+                    path: p,
+                    layer: l,
+                    inode: i.clone(),
+                    parts: parts.clone(),
+                }),
+                // Unreadable inode: entry_of reads again and warns.
+                _ => self.entry_of(it.name.clone(), p, &it.dec),
+            };
+            out.extend(e);
+        }
+        (out, wh)
+    }
+
+    fn list_merged(
+        &self,
+        d: BTreeMap<Vec<u8>, Decided>,
+        dir_path: &[u8],
+    ) -> (Vec<MergedEntry>, Vec<Whiteout>) {
         let mut out = Vec::new();
         let mut wh = Vec::new();
         for (name, dec) in d {

@@ -24,6 +24,7 @@ use crate::util::time::{parse_rfc3339, Timestamp};
 use crate::{image, Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -255,37 +256,41 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     log.warn_all("filesystem", &fs.take_warnings());
     let sp = hashing::spinner("docker", opts.quiet);
 
-    // Docker.
+    // Docker (roots, images, layers, containers; layer verification) and
+    // the deleted-file analysis are independent: they run side by side.
     log.info("docker: roots, images, layers, containers");
-    let host = DockerHost::load(&fs);
-    log.warn_all("docker", &host.warnings);
-    // Layers are verified on every core (tar-split CRCs read each file).
-    use rayon::prelude::*;
-    let layers: Vec<Value> = host
-        .layers
-        .par_iter()
-        .map(|l| {
-            let integrity = tarsplit::verify_layer(&fs, l);
-            let fmt = if l.driver == "aufs" {
-                LayerFormat::Aufs
-            } else {
-                LayerFormat::Overlay
-            };
-            let marks = l
-                .dir_inode
-                .map(|d| layer_marks(&fs, d, fmt))
-                .unwrap_or_default();
-            json!({"layer": l, "integrity": integrity, "whiteouts": marks.whiteouts,
-                   "opaque_dirs": marks.opaque_dirs, "redirects": marks.redirects})
-        })
-        .collect();
-    log.phase_done("docker");
-
-    // Deleted files.
-    sp.set_message("deleted files");
     log.info("recovery: inode tables, journal, directory slack, freed directory blocks");
-    let rec: Recovery = recover::analyse(&fs, &recover::Options::default());
-    log.phase_done("recovery");
+    sp.set_message("docker and deleted files");
+    use rayon::prelude::*;
+    let ((host, layers), rec): ((DockerHost, Vec<Value>), Recovery) = rayon::join(
+        || {
+            let host = DockerHost::load(&fs);
+            // Layers are verified on every core (tar-split CRCs read each
+            // file).
+            let layers = host
+                .layers
+                .par_iter()
+                .map(|l| {
+                    let integrity = tarsplit::verify_layer(&fs, l);
+                    let fmt = if l.driver == "aufs" {
+                        LayerFormat::Aufs
+                    } else {
+                        LayerFormat::Overlay
+                    };
+                    let marks = l
+                        .dir_inode
+                        .map(|d| layer_marks(&fs, d, fmt))
+                        .unwrap_or_default();
+                    json!({"layer": l, "integrity": integrity, "whiteouts": marks.whiteouts,
+                           "opaque_dirs": marks.opaque_dirs, "redirects": marks.redirects})
+                })
+                .collect();
+            (host, layers)
+        },
+        || recover::analyse(&fs, &recover::Options::default()),
+    );
+    log.warn_all("docker", &host.warnings);
+    log.phase_done("docker and recovery (side by side)");
     sp.set_message("attribution");
     let actx = crate::attribute::DockerContext::load(&fs, &rec);
     let attributor = crate::attribute::Attributor::new(&fs, actx.as_ref(), &rec);
@@ -332,7 +337,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     }
 
     // Bodyfile, merged views (whiteouts), timeline.
-    sp.set_message("bodyfile and timeline");
+    sp.set_message("bodyfile, timeline and recovered files");
     let mut body = dir.create_root_file("bodyfile")?;
     let mut tl = Timeline::new(dir.create_root_file("timeline.jsonl")?);
     let bw = |body: &mut std::io::BufWriter<std::fs::File>, r: &Row| {
@@ -348,6 +353,13 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         Container(u64, Vec<Whiteout>, Option<String>),
     }
     let tl_lock = std::sync::Mutex::new(&mut tl);
+    // Containers of one image are walked one after another, so their
+    // shared image-layer listings stay in the cache (about 350 bytes an
+    // entry; 400k entries hold a large image's tree). Their bodyfile rows
+    // follow that order; report.json keeps the containers' own order.
+    let mut order: Vec<usize> = (0..host.containers.len()).collect();
+    order.sort_by_key(|&i| host.containers.get(i).map(|c| c.image.clone()));
+    let listings = crate::docker::overlay::ListingCache::new(400_000);
     let task = |t: usize, w: &mut crate::util::ordered::OrderedWriter| -> Part {
         let mut line = String::new();
         let mut put = |w: &mut crate::util::ordered::OrderedWriter, r: &Row| {
@@ -356,7 +368,11 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             w.write_all(line.as_bytes())
                 .map_err(|e| Error::io("bodyfile", e))
         };
-        let Some(c) = t.checked_sub(1).and_then(|i| host.containers.get(i)) else {
+        let Some(c) = t
+            .checked_sub(1)
+            .and_then(|i| order.get(i))
+            .and_then(|&i| host.containers.get(i))
+        else {
             let Ok(mut tl) = tl_lock.lock() else {
                 return Part::Host(Err(Error::io(
                     "timeline.jsonl",
@@ -403,7 +419,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             });
         };
         let name = c.display_name();
-        let view = MergedView::of_container(&fs, &host, c);
+        let view = MergedView::of_container(&fs, &host, c).with_cache(&listings);
         let mut whs: Vec<Whiteout> = Vec::new();
         let mut rows = 0u64;
         let res = view.root().and_then(|root| {
@@ -465,38 +481,86 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         }
         Part::Container(rows, whs, err)
     };
-    let parts = crate::util::ordered::run(
-        host.containers.len() + 1,
-        rayon::current_num_threads(),
-        8 << 20,
-        Some(dir.root()),
-        &mut body,
-        &task,
-    )
-    .map_err(|e| Error::io("bodyfile", e))?;
-    let mut whiteouts: Vec<Value> = Vec::new();
-    let mut containers = host.containers.iter();
+    // Recovered files are written meanwhile, on a thread of their own:
+    // mostly file I/O, which overlaps the walks' CPU work.
+    let rdir = SafeDir::create(&dir.root().join("recovered"), &[img])?;
+    let write_recovered = || -> Result<(recovered::Written, HashMap<usize, String>)> {
+        let written_to: std::cell::RefCell<HashMap<usize, String>> = Default::default();
+        let written = recovered::write_recovered(
+            &fs,
+            &rdir,
+            &rec.candidates,
+            recovered::Filter::default(),
+            &|i, m| {
+                if let Some(p) = m.get("written_to").and_then(|v| v.as_str()) {
+                    written_to.borrow_mut().insert(i, format!("recovered/{p}"));
+                }
+                let Some(k) = classes.get(i) else { return };
+                m.insert("class".into(), json!(k.kind));
+                m.insert("container".into(), json!(k.container));
+                m.insert(
+                    "container_name".into(),
+                    json!(k.container.as_ref().and_then(|id| cname.get(id))),
+                );
+                m.insert("layer".into(), json!(k.layer));
+                m.insert("container_path".into(), json!(json_name(&k.path)));
+                m.insert("attribution".into(), candidate_attribution(&attributor, i));
+            },
+        )?;
+        Ok((written, written_to.into_inner()))
+    };
+    let (parts, recovered_res) = std::thread::scope(|s| {
+        let rh = s.spawn(write_recovered);
+        let parts = crate::util::ordered::run(
+            host.containers.len() + 1,
+            rayon::current_num_threads(),
+            8 << 20,
+            Some(dir.root()),
+            &mut body,
+            &task,
+        );
+        let r = rh.join().unwrap_or_else(|_| {
+            Err(Error::io(
+                "recovered files",
+                std::io::Error::other("writer thread failed"),
+            ))
+        });
+        (parts, r)
+    });
+    let parts = parts.map_err(|e| Error::io("bodyfile", e))?;
+    let (written, written_to) = recovered_res?;
+    log.info(&format!(
+        "recovered: {} candidates, {} files written, {} not written (path taken by another candidate; see recovered/manifest.jsonl)",
+        written.listed, written.written, written.not_written
+    ));
+    let mut whiteouts: Vec<Value> = vec![Value::Null; host.containers.len()];
+    let mut containers = order.iter();
     for p in parts {
         match p {
             Part::Host(r) => body_rows += r?,
             Part::Container(rows, whs, err) => {
-                let Some(c) = containers.next() else { break };
+                let Some(&i) = containers.next() else { break };
+                let Some(c) = host.containers.get(i) else {
+                    break;
+                };
                 body_rows += rows;
                 if let Some(e) = err {
                     log.warn("merged view", &e);
                 }
-                whiteouts.push(json!({
-                    "container": c.id, "container_name": c.display_name(),
-                    "whiteouts": whs,
-                }));
+                if let Some(slot) = whiteouts.get_mut(i) {
+                    *slot = json!({
+                        "container": c.id, "container_name": c.display_name(),
+                        "whiteouts": whs,
+                    });
+                }
             }
         }
     }
     // Threads finish in any order: sort their warnings for a stable log.
     let mut ws = fs.take_warnings();
     ws.sort();
-    log.warn_all("filesystem and merged views", &ws);
-    log.phase_done("host bodyfile and timeline, merged views");
+    log.warn_all("filesystem, merged views and recovered files", &ws);
+    log.phase_done("host bodyfile and timeline, merged views, recovered files (side by side)");
     // Deleted candidates: host path, and the in-container path.
     for (c, k) in rec.candidates.iter().zip(&classes) {
         let mode = if c.mode == 0 {
@@ -597,39 +661,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     let histogram = tl.finish(60)?;
     log.phase_done("docker events and timeline");
 
-    // Recovered files.
-    sp.set_message("recovered files");
-    let rdir = SafeDir::create(&dir.root().join("recovered"), &[img])?;
-    let written_to: std::cell::RefCell<std::collections::HashMap<usize, String>> =
-        Default::default();
-    let written = recovered::write_recovered(
-        &fs,
-        &rdir,
-        &rec.candidates,
-        recovered::Filter::default(),
-        &|i, m| {
-            if let Some(p) = m.get("written_to").and_then(|v| v.as_str()) {
-                written_to.borrow_mut().insert(i, format!("recovered/{p}"));
-            }
-            let k = &classes[i];
-            m.insert("class".into(), json!(k.kind));
-            m.insert("container".into(), json!(k.container));
-            m.insert(
-                "container_name".into(),
-                json!(k.container.as_ref().and_then(|id| cname.get(id))),
-            );
-            m.insert("layer".into(), json!(k.layer));
-            m.insert("container_path".into(), json!(json_name(&k.path)));
-            m.insert("attribution".into(), candidate_attribution(&attributor, i));
-        },
-    )?;
-    log.warn_all("recovery", &fs.take_warnings());
-    log.info(&format!(
-        "recovered: {} candidates, {} files written, {} not written (path taken by another candidate; see recovered/manifest.jsonl)",
-        written.listed, written.written, written.not_written
-    ));
     sp.finish_and_clear();
-    log.phase_done("recovered files");
 
     // Block map.
     let block_map = block_map(&fs, &rec, 2048);
@@ -652,7 +684,6 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     }
 
     // report.json
-    let written_to = written_to.into_inner();
     // One candidate's row. Built on demand: report.json streams them (234k
     // candidates made a 460 MB array, about 4 GiB as one in-memory Value).
     let cand_json = |i: usize| -> Value {
@@ -835,17 +866,26 @@ fn write_report<W: Write>(
     w: &mut W,
     report: &Value,
     n: usize,
-    cand: &dyn Fn(usize) -> Value,
+    cand: &(dyn Fn(usize) -> Value + Sync),
 ) -> std::io::Result<()> {
+    use rayon::prelude::*;
     let text = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
     let slot = serde_json::to_string(CANDIDATES_SLOT).map_err(std::io::Error::other)?;
     let (head, tail) = text.split_once(&slot).unwrap_or((&text, ""));
     w.write_all(head.as_bytes())?;
     if !tail.is_empty() || head.len() < text.len() {
         w.write_all(b"[")?;
-        for i in 0..n {
-            w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-            serde_json::to_writer(&mut *w, &cand(i)).map_err(std::io::Error::other)?;
+        // Rendered on every core, 4096 rows at a time, written in order.
+        const CHUNK: usize = 4096;
+        for start in (0..n).step_by(CHUNK) {
+            let rows: Vec<std::io::Result<String>> = (start..(start + CHUNK).min(n))
+                .into_par_iter()
+                .map(|i| serde_json::to_string(&cand(i)).map_err(std::io::Error::other))
+                .collect();
+            for (k, row) in rows.into_iter().enumerate() {
+                w.write_all(if start + k == 0 { b"\n" } else { b",\n" })?;
+                w.write_all(row?.as_bytes())?;
+            }
         }
         w.write_all(b"\n]")?;
         w.write_all(tail.as_bytes())?;
@@ -875,23 +915,42 @@ fn file_events<W: Write>(
         uid: r.uid,
     };
     let del = if r.deleted { " (deleted)" } else { "" };
-    let mut msg = String::with_capacity(name.len() + 16);
-    for (t, desc, letter) in [
-        (r.mtime, "Content Modification Time", "M"),
-        (r.atime, "Last Access Time", "A"),
-        (r.ctime, "Metadata Modification Time", "C"),
-        (r.crtime, "Creation Time", "B"),
-        (dtime, "Deletion Time", "D"),
-    ] {
-        if let Some(ts) = t {
-            msg.clear();
-            msg.push('[');
-            msg.push_str(letter);
-            msg.push_str("] ");
-            msg.push_str(&name);
-            msg.push_str(del);
-            tl.file_event(ts, desc, &msg, &f)?;
+    // Equal times make one event, as mactime prints `macb`: its
+    // timestamp_desc lists each meaning and the message shows the letters
+    // (`[MACB] /etc/passwd`). Files unpacked from image layers mostly
+    // share three of their four times.
+    let kinds = [
+        (r.mtime, "Content Modification Time", 'M'),
+        (r.atime, "Last Access Time", 'A'),
+        (r.ctime, "Metadata Modification Time", 'C'),
+        (r.crtime, "Creation Time", 'B'),
+        (dtime, "Deletion Time", 'D'),
+    ];
+    let mut done = [false; 5];
+    let mut msg = String::with_capacity(name.len() + 24);
+    let mut desc = String::with_capacity(64);
+    for (k, &(t, _, _)) in kinds.iter().enumerate() {
+        let Some(ts) = t else { continue };
+        if done[k] {
+            continue;
         }
+        msg.clear();
+        desc.clear();
+        msg.push('[');
+        for (j, &(u, d, letter)) in kinds.iter().enumerate().skip(k) {
+            if u == Some(ts) && !done[j] {
+                done[j] = true;
+                msg.push(letter);
+                if !desc.is_empty() {
+                    desc.push_str("; ");
+                }
+                desc.push_str(d);
+            }
+        }
+        msg.push_str("] ");
+        msg.push_str(&name);
+        msg.push_str(del);
+        tl.file_event(ts, &desc, &msg, &f)?;
     }
     Ok(())
 }
