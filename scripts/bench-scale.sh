@@ -5,7 +5,8 @@
 # Env: TASKS (default "ls ils"; add "lsd deleted" for the deleted listings,
 # which read every free block of initialised groups, and "scan" for
 # `scan --no-carve --no-hash` into a scratch dir), TSK_RUNS (default 1),
-# SCAN_DIR (default /tmp/bench-scale-scan; its contents are replaced).
+# SCAN_DIR (default /tmp/bench-scale-scan; its contents are replaced),
+# DELETED_RUNS (default RUNS). `scan` runs once.
 set -euo pipefail
 img=${1:?usage: bench-scale.sh IMAGE [RUNS] [BIN]}
 runs=${2:-3}
@@ -34,7 +35,7 @@ for t in $tasks; do
          measure "fls -r -p" "$tsk_runs" fls -r -p "$img" ;;
     lsd) measure "whiteout ls -r -p -d" "$runs" "$wo" ls "$img" -r -p -d
          measure "fls -r -p -d" "$tsk_runs" fls -r -p -d "$img" ;;
-    deleted) measure "whiteout deleted" "$runs" "$wo" deleted "$img" ;;
+    deleted) measure "whiteout deleted" "${DELETED_RUNS:-$runs}" "$wo" deleted "$img" ;;
     ils) measure "ils -A" "$tsk_runs" ils -A "$img" ;;
     scan) sd=${SCAN_DIR:-/tmp/bench-scale-scan}
           rm -rf "$sd"
