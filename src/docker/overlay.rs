@@ -218,6 +218,9 @@ pub struct MergedView<'a> {
     cache: Option<&'a ListingCache>,
 }
 
+/// A merged directory's parts: (layer index, directory inode), top first.
+type Parts = Vec<(usize, u32)>;
+
 /// One cached merged entry, with the inode its row needs.
 struct CachedEntry {
     name: Vec<u8>,
@@ -233,7 +236,7 @@ struct CachedEntry {
 /// directory inode belongs to one layer, so equal keys mean equal inputs.
 /// Bounded: past `cap` entries the cache is emptied and refilled.
 pub struct ListingCache {
-    map: Mutex<HashMap<Vec<(usize, u32)>, Arc<Vec<CachedEntry>>>>,
+    map: Mutex<HashMap<Parts, Arc<Vec<CachedEntry>>>>,
     entries: std::sync::atomic::AtomicUsize,
     cap: usize,
 }
