@@ -207,6 +207,35 @@ impl SafeDir {
         Err(Error::usage(format!("too many files named {name}")))
     }
 
+    /// A private scratch file for overflow output: created new in the
+    /// root (never an existing name, never through a symlink) and unlinked
+    /// at once, so nothing is left behind even if the scan is killed
+    /// after this returns.
+    pub fn scratch_file(&self, tag: usize) -> std::io::Result<fs::File> {
+        for k in 0..100u32 {
+            let p = self.root.join(format!(
+                ".whiteout-scratch-{}-{tag}-{k}",
+                std::process::id()
+            ));
+            match OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .custom_flags(O_NOFOLLOW)
+                .open(&p)
+            {
+                Ok(f) => {
+                    fs::remove_file(&p)?;
+                    return Ok(f);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(std::io::Error::other("no free scratch file name"))
+    }
+
     /// Append-only file at the root (manifests, logs).
     pub fn create_root_file(&self, name: &str) -> Result<std::io::BufWriter<fs::File>> {
         let p = self.root.join(safe_component(name.as_bytes()));

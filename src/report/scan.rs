@@ -515,7 +515,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             host.containers.len() + 1,
             rayon::current_num_threads(),
             8 << 20,
-            Some(dir.root()),
+            Some(&|i| dir.scratch_file(i)),
             &mut body,
             &task,
         );

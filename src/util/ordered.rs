@@ -2,8 +2,8 @@
 //! task order, byte for byte as a serial loop would write it.
 //!
 //! The task whose turn it is (the head) writes straight through. Other
-//! tasks buffer up to `cap` bytes in memory and spill the rest to an
-//! unlinked file in `spill_dir`, so memory stays bounded by
+//! tasks buffer up to `cap` bytes in memory and spill the rest to a
+//! scratch file the caller provides, so memory stays bounded by
 //! `threads × cap` and no thread ever waits for another. A finished task
 //! that is not the head is parked; the head writes the parked outputs in
 //! order when it finishes.
@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, Write};
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -58,7 +57,7 @@ pub struct OrderedWriter<'a, 'w> {
     idx: usize,
     out: Pending,
     cap: usize,
-    spill_dir: Option<&'a Path>,
+    scratch: Option<Scratch<'a>>,
     /// The turn has reached this task: writes go to the sink.
     head: bool,
     done: bool,
@@ -70,30 +69,10 @@ fn poisoned() -> io::Error {
     io::Error::other("output lock poisoned")
 }
 
-/// An unlinked scratch file: created new (never an existing name or a
-/// symlink), removed at once, kept open.
-fn scratch(dir: &Path, idx: usize) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    for k in 0..100u32 {
-        let p = dir.join(format!(".whiteout-spill-{}-{idx}-{k}", std::process::id()));
-        match std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(super::O_NOFOLLOW)
-            .open(&p)
-        {
-            Ok(f) => {
-                std::fs::remove_file(&p)?;
-                return Ok(f);
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(io::Error::other("no free scratch file name"))
-}
+/// Makes a scratch file for task `idx`'s overflow. The caller's output
+/// layer owns it (whiteout writes only through src/report): it should be
+/// new, private and already unlinked.
+pub type Scratch<'a> = &'a (dyn Fn(usize) -> io::Result<File> + Sync);
 
 impl OrderedWriter<'_, '_> {
     /// The task is done: write its output if it is the head (then any
@@ -123,11 +102,11 @@ impl OrderedWriter<'_, '_> {
     }
 
     fn spill(&mut self) -> io::Result<()> {
-        let Some(dir) = self.spill_dir else {
+        let Some(make) = self.scratch else {
             return Ok(());
         };
         if self.out.spill.is_none() {
-            self.out.spill = Some(scratch(dir, self.idx)?);
+            self.out.spill = Some(make(self.idx)?);
         }
         if let Some(f) = self.out.spill.as_mut() {
             f.write_all(&self.out.buf)?;
@@ -180,7 +159,7 @@ pub fn run<R: Send>(
     n: usize,
     threads: usize,
     cap: usize,
-    spill_dir: Option<&Path>,
+    scratch: Option<Scratch>,
     sink: &mut (dyn Write + Send),
     task: &(dyn Fn(usize, &mut OrderedWriter) -> R + Sync),
 ) -> io::Result<Vec<R>> {
@@ -206,7 +185,7 @@ pub fn run<R: Send>(
                     idx: i,
                     out: Pending::default(),
                     cap: cap.max(BATCH),
-                    spill_dir,
+                    scratch,
                     head: false,
                     done: false,
                 };
@@ -267,15 +246,29 @@ mod tests {
 
     #[test]
     fn output_in_task_order_spilled() {
-        let dir = std::env::temp_dir().join(format!("whiteout-ordered-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let made = AtomicUsize::new(0);
+        let scratch = |_: usize| -> io::Result<File> {
+            made.fetch_add(1, Ordering::SeqCst);
+            // An unnamed temporary: /dev/null cannot be read back, so use
+            // an anonymous file made and unlinked in the temp dir.
+            let p = std::env::temp_dir().join(format!(
+                "whiteout-ordered-{}-{}",
+                std::process::id(),
+                made.load(Ordering::SeqCst)
+            ));
+            let f = std::fs::OpenOptions::new() // test-only: scratch file
+                .read(true)
+                .write(true) // test-only: scratch file
+                .create_new(true)
+                .open(&p)?;
+            std::fs::remove_file(&p)?; // test-only: unlink at once
+            Ok(f)
+        };
         let mut out: Vec<u8> = Vec::new();
-        let res = run(20, 3, 1, Some(&dir), &mut out, &task).unwrap();
+        let res = run(20, 3, 1, Some(&scratch), &mut out, &task).unwrap();
         assert_eq!(res.len(), 20);
         assert_eq!(String::from_utf8(out).unwrap(), want(20));
-        // Scratch files are unlinked as soon as they are made.
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
-        std::fs::remove_dir(&dir).unwrap();
+        assert!(made.load(Ordering::SeqCst) > 0, "nothing was spilled");
     }
 
     #[test]
