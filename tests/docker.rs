@@ -940,3 +940,48 @@ fn real_containerd_meta_db_corroborates_running() {
         Some("io.containerd.runc.v2")
     );
 }
+
+#[test]
+fn shared_listing_cache_changes_no_merged_view() {
+    // scan shares image-layer listings between containers (ListingCache).
+    // Every container's export, through one shared cache, walked twice
+    // (the second time from the cache), must be byte-identical to the
+    // uncached export, which the test above checks against docker export.
+    use whiteout::docker::overlay::ListingCache;
+    let mut compared = 0;
+    for name in FIXTURES {
+        let (fs, _) = open(name);
+        let host = DockerHost::load(&fs);
+        let cache = ListingCache::new(400_000);
+        for round in 0..2 {
+            for c in &host.containers {
+                let plain = export_tar(&MergedView::of_container(&fs, &host, c), Vec::new());
+                let cached = export_tar(
+                    &MergedView::of_container(&fs, &host, c).with_cache(&cache),
+                    Vec::new(),
+                );
+                let (plain, cached) = (plain.unwrap().0, cached.unwrap().0);
+                assert!(!plain.is_empty());
+                assert!(
+                    plain == cached,
+                    "{name}:{} round {round}: cached export differs",
+                    c.display_name()
+                );
+                compared += 1;
+            }
+            // The image layers' listings are held, so the cache was used.
+            assert!(cache.entries() > 0, "{name}: nothing cached");
+        }
+        // A cap smaller than one directory: nothing is kept, same result.
+        let tiny = ListingCache::new(1);
+        for c in &host.containers {
+            let plain = export_tar(&MergedView::of_container(&fs, &host, c), Vec::new());
+            let cached = export_tar(
+                &MergedView::of_container(&fs, &host, c).with_cache(&tiny),
+                Vec::new(),
+            );
+            assert!(plain.unwrap().0 == cached.unwrap().0);
+        }
+    }
+    assert!(compared >= 2 * FIXTURES.len(), "{compared}");
+}

@@ -249,6 +249,10 @@ impl ListingCache {
             cap: cap_entries,
         }
     }
+    /// Entries held now.
+    pub fn entries(&self) -> usize {
+        self.entries.load(std::sync::atomic::Ordering::Relaxed)
+    }
     fn get(&self, k: &[(usize, u32)]) -> Option<Arc<Vec<CachedEntry>>> {
         self.map.lock().ok()?.get(k).cloned()
     }

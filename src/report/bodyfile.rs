@@ -88,7 +88,33 @@ fn secs(t: Option<Timestamp>) -> u64 {
     t.map(|t| t.secs.max(0) as u64).unwrap_or(0)
 }
 
-impl Row<'_> {
+impl<'a> Row<'a> {
+    /// A live or whiteout-hidden file's row: every field from its inode.
+    pub fn of_inode(
+        name: &'a [u8],
+        prefix: Option<&'a str>,
+        deleted: bool,
+        dirent_type: Option<FileType>,
+        i: &crate::ext4::Inode,
+    ) -> Row<'a> {
+        Row {
+            md5: None,
+            name,
+            prefix,
+            deleted,
+            inode: i.ino,
+            dirent_type,
+            mode: i.mode,
+            uid: i.uid,
+            gid: i.gid,
+            size: i.size,
+            atime: Some(i.atime),
+            mtime: Some(i.mtime),
+            ctime: Some(i.ctime),
+            crtime: i.crtime,
+        }
+    }
+
     pub fn line(&self) -> String {
         let mut s = String::with_capacity(96 + self.name.len());
         self.push_line(&mut s);

@@ -388,22 +388,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
                 let Ok(i) = fs.inode(e.entry.inode) else {
                     return;
                 };
-                let r = Row {
-                    md5: None,
-                    name: e.path,
-                    prefix: None,
-                    deleted: false,
-                    inode: i.ino,
-                    dirent_type: Some(e.entry.dirent_type()),
-                    mode: i.mode,
-                    uid: i.uid,
-                    gid: i.gid,
-                    size: i.size,
-                    atime: Some(i.atime),
-                    mtime: Some(i.mtime),
-                    ctime: Some(i.ctime),
-                    crtime: i.crtime,
-                };
+                let r = Row::of_inode(e.path, None, false, Some(e.entry.dirent_type()), &i);
                 if let Err(x) = put(w, &r) {
                     walk_err = Some(x);
                     return;
@@ -428,21 +413,11 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
                 &mut |e| {
                     let i = &e.inode;
                     let (uid, gid) = view.ids(i);
+                    // Ids as the container sees them (userns-remap).
                     let r = Row {
-                        md5: None,
-                        name: &e.path,
-                        prefix: Some(&name),
-                        deleted: false,
-                        inode: i.ino,
-                        dirent_type: None,
-                        mode: i.mode,
                         uid,
                         gid,
-                        size: i.size,
-                        atime: Some(i.atime),
-                        mtime: Some(i.mtime),
-                        ctime: Some(i.ctime),
-                        crtime: i.crtime,
+                        ..Row::of_inode(&e.path, Some(&name), false, None, i)
                     };
                     rows += 1;
                     put(w, &r)
@@ -457,22 +432,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         for wh in &whs {
             let Some(h) = wh.hidden.first() else { continue };
             let Ok(i) = fs.inode(h.inode) else { continue };
-            let r = Row {
-                md5: None,
-                name: &wh.path,
-                prefix: Some(&name),
-                deleted: true,
-                inode: i.ino,
-                dirent_type: None,
-                mode: i.mode,
-                uid: i.uid,
-                gid: i.gid,
-                size: i.size,
-                atime: Some(i.atime),
-                mtime: Some(i.mtime),
-                ctime: Some(i.ctime),
-                crtime: i.crtime,
-            };
+            let r = Row::of_inode(&wh.path, Some(&name), true, None, &i);
             if let Err(e) = put(w, &r) {
                 err.get_or_insert(format!("container {name}: {e}"));
                 break;
