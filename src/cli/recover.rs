@@ -109,8 +109,7 @@ fn text_row(c: &DeletedCandidate, details: bool) -> String {
                 .ok()
                 .and_then(|v| v.as_str().map(String::from))
                 .unwrap_or_default(),
-            c.sha256
-                .as_ref()
+            c.sha256_hex()
                 .map(|h| format!(" sha256:{}", &h[..16]))
                 .unwrap_or_default()
         ));

@@ -753,7 +753,7 @@ fn file_of(
         file_type: c.file_type,
         size: c.size,
         content: c.content,
-        sha256: c.sha256.clone(),
+        sha256: c.sha256_hex(),
         name_source: c.name_source,
     }
 }

@@ -20,9 +20,44 @@ fn is_deleted(ino: &Inode, allocated: Option<bool>) -> bool {
     allocated == Some(false) || ino.links_count == 0 || ino.dtime != 0
 }
 
+/// The deleted inodes found by [`scan`], kept as sorted numbers only: a
+/// decoded [`Inode`] is about 300 bytes with its map entry, and at 5M
+/// inodes the deleted ones were the largest single part of recovery's
+/// memory. The records are read again from the (read-only) inode tables
+/// when a candidate is built, in inode order, so mostly from the block
+/// cache.
+#[derive(Default)]
+pub struct DeletedInodes {
+    inos: Vec<u32>,
+    /// The deleted directories among them (their maps own freed blocks).
+    dirs: Vec<u32>,
+}
+
+impl DeletedInodes {
+    pub fn contains(&self, ino: u32) -> bool {
+        self.inos.binary_search(&ino).is_ok()
+    }
+    pub fn numbers(&self) -> &[u32] {
+        &self.inos
+    }
+    pub fn dirs(&self) -> &[u32] {
+        &self.dirs
+    }
+    /// The deleted inode's record, read again; `None` when `ino` was not
+    /// found deleted by the scan (or its table is unreadable now).
+    pub fn get(&self, fs: &Filesystem, ino: u32) -> Option<Inode> {
+        if !self.contains(ino) {
+            return None;
+        }
+        let mut i = fs.inode(ino).ok()?;
+        i.drop_raw_unless_needed();
+        Some(i)
+    }
+}
+
 /// Every deleted inode, by number. Groups are read in parallel, each in
 /// large sequential chunks.
-pub fn scan(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> HashMap<u32, Inode> {
+pub fn scan(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> DeletedInodes {
     let ipg = fs.sb.inodes_per_group as u64;
     let isz = fs.sb.inode_size();
     let bs = fs.block_size();
@@ -32,14 +67,16 @@ pub fn scan(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> HashMap<
     let bitmaps: Vec<Option<crate::ext4::bitmap::Bitmap>> =
         groups.iter().map(|&g| fs.inode_bitmap(g).ok()).collect();
     let _ = alloc;
-    let results: Vec<(Vec<Inode>, Vec<String>, u64)> = groups
+    let results: Vec<(Vec<u32>, Vec<u32>, Vec<Inode>, Vec<String>, u64)> = groups
         .par_iter()
         .map(|&g| {
             let mut found = Vec::new();
+            let mut inline_dirs = Vec::new();
+            let mut dirs = Vec::new();
             let mut warns = Vec::new();
             let gd = &fs.groups[g as usize];
             if gd.inode_uninit() {
-                return (found, warns, 0); // never used since mkfs
+                return (found, dirs, inline_dirs, warns, 0); // never used since mkfs
             }
             let table = gd.inode_table;
             let total = ipg * isz;
@@ -47,7 +84,7 @@ pub fn scan(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> HashMap<
                 warns.push(format!(
                     "group {g}: inode table at block {table} is outside the filesystem; skipped"
                 ));
-                return (found, warns, 0);
+                return (found, dirs, inline_dirs, warns, 0);
             }
             let mut scanned = 0u64;
             let mut off = 0u64;
@@ -74,41 +111,50 @@ pub fn scan(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> HashMap<
                         continue;
                     }
                     let allocated = bitmaps[g as usize].as_ref().map(|bm| bm.get(idx));
-                    let mut inode = Inode::parse(rec, ino, &fs.sb);
+                    let inode = Inode::parse(rec, ino, &fs.sb);
                     if is_deleted(&inode, allocated) {
-                        inode.drop_raw_unless_needed();
-                        found.push(inode);
+                        if inode.is_dir() {
+                            dirs.push(ino);
+                        }
+                        if inode.is_dir() && inode.has_flag(crate::ext4::inode::flags::INLINE_DATA)
+                        {
+                            // Names in a deleted inline directory: read
+                            // below, after the parallel part.
+                            inline_dirs.push(inode);
+                        }
+                        found.push(ino);
                     }
                 }
                 off += n;
             }
-            (found, warns, scanned)
+            (found, dirs, inline_dirs, warns, scanned)
         })
         .collect();
-    let mut out = HashMap::new();
+    let mut out = DeletedInodes::default();
+    out.inos.reserve_exact(results.iter().map(|r| r.0.len()).sum());
     let mut live_cache = HashMap::new();
     let mut seen = std::collections::HashSet::new();
-    for (found, warns, scanned) in results {
+    // Groups in order, inodes in order within each: `inos` is sorted.
+    for (found, dirs, inline_dirs, warns, scanned) in results {
         rec.stats.inodes_scanned += scanned;
         rec.warnings.extend(warns);
-        for i in found {
-            if i.is_dir() && i.has_flag(crate::ext4::inode::flags::INLINE_DATA) {
-                let blk = fs.inode_position(i.ino).map(|p| p / bs).unwrap_or(0);
-                inline_dir_names(
-                    fs,
-                    &i,
-                    NameSource::FreedDirBlock,
-                    None,
-                    blk,
-                    &mut live_cache,
-                    &mut seen,
-                    rec,
-                );
-            }
-            out.insert(i.ino, i);
+        for i in inline_dirs {
+            let blk = fs.inode_position(i.ino).map(|p| p / bs).unwrap_or(0);
+            inline_dir_names(
+                fs,
+                &i,
+                NameSource::FreedDirBlock,
+                None,
+                blk,
+                &mut live_cache,
+                &mut seen,
+                rec,
+            );
         }
+        out.inos.extend(found);
+        out.dirs.extend(dirs);
     }
-    rec.stats.deleted_inodes = out.len() as u64;
+    rec.stats.deleted_inodes = out.inos.len() as u64;
     out
 }
 

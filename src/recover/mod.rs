@@ -12,12 +12,14 @@
 
 mod alloc;
 pub mod carve;
+mod clue;
 pub mod content;
 mod inodes;
 mod names;
 mod paths;
 
 pub use alloc::AllocCache;
+pub use clue::{Clue, Digests};
 pub use content::{ContentState, RecoveredMap, RunCheck, RunState};
 pub use names::{DeletedName, NameSource};
 
@@ -50,7 +52,7 @@ pub struct DeletedCandidate {
     pub other_paths: Vec<(Vec<u8>, NameSource)>,
     pub name_source: NameSource,
     /// Every source that gave a name for this inode.
-    pub name_sources: Vec<NameSource>,
+    pub name_sources: SourceSet,
     pub parent_inode: Option<u32>,
     pub file_type: FileType,
     pub mode: u16,
@@ -72,14 +74,69 @@ pub struct DeletedCandidate {
     pub map: Option<Box<RecoveredMap>>,
     pub content: ContentState,
     pub runs: Vec<RunCheck>,
-    pub sha256: Option<String>,
-    pub md5: Option<String>,
+    /// Boxed: only candidates with content have them (hex on output via
+    /// [`DeletedCandidate::sha256_hex`]).
+    #[serde(skip)]
+    pub digests: Option<Box<Digests>>,
     pub symlink_target: Option<String>,
-    pub evidence: Vec<String>,
+    /// Worded on output by [`DeletedCandidate::evidence_text`].
+    #[serde(skip)]
+    pub evidence: Vec<Clue>,
     /// 0.0 – 1.0: how sure we are that name, metadata and content belong together.
     pub confidence: f32,
     #[serde(skip)]
     pub inline_data: Option<Vec<u8>>,
+}
+
+impl DeletedCandidate {
+    pub fn sha256_hex(&self) -> Option<String> {
+        self.digests
+            .as_ref()
+            .map(|d| crate::util::bytes::hex(&d.sha256))
+    }
+    pub fn md5_hex(&self) -> Option<String> {
+        self.digests.as_ref().map(|d| crate::util::bytes::hex(&d.md5))
+    }
+    /// Every clue as a sentence, in the order found.
+    pub fn evidence_text(&self) -> Vec<String> {
+        self.evidence.iter().map(|e| e.text(self)).collect()
+    }
+}
+
+/// A set of [`NameSource`]s in one byte (serialized as a sorted list).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SourceSet(u8);
+
+impl SourceSet {
+    const ALL: [NameSource; 5] = [
+        NameSource::Live,
+        NameSource::Slack,
+        NameSource::FreedDirBlock,
+        NameSource::Journal,
+        NameSource::None,
+    ];
+    fn bit(s: NameSource) -> u8 {
+        1 << (s as u8)
+    }
+    pub fn insert(&mut self, s: NameSource) {
+        self.0 |= Self::bit(s);
+    }
+    pub fn contains(&self, s: &NameSource) -> bool {
+        self.0 & Self::bit(*s) != 0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+    /// In [`NameSource`]'s order (its `Ord`).
+    pub fn iter(&self) -> impl Iterator<Item = NameSource> + '_ {
+        Self::ALL.into_iter().filter(|s| self.contains(s))
+    }
+}
+
+impl Serialize for SourceSet {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_seq(self.iter())
+    }
 }
 
 /// The result of a recovery pass over one filesystem.
@@ -160,7 +217,13 @@ pub fn analyse(fs: &Filesystem, opts: &Options) -> Recovery {
     // Blocks of deleted directories (from their rebuilt maps) own freed
     // directory blocks that have no `.` entry.
     let mut dir_block_owner: HashMap<u64, u32> = live.dir_blocks.clone();
-    for d in deleted.values().chain(history.values().map(|h| &h.inode)) {
+    let deleted_dirs: Vec<Inode> = deleted
+        .dirs()
+        .iter()
+        .filter_map(|&i| deleted.get(fs, i))
+        .filter(|d| d.file_type() == FileType::Dir)
+        .collect();
+    for d in deleted_dirs.iter().chain(history.values().map(|h| &h.inode)) {
         if d.file_type() == FileType::Dir {
             let map = content::best_map(
                 fs,

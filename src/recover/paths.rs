@@ -4,7 +4,10 @@
 
 use super::content::{self, ContentState};
 use super::names::{LiveTree, NameSource};
-use super::{AllocCache, CandidateKind, DeletedCandidate, HistoricInode, Options, Recovery};
+use super::{
+    AllocCache, CandidateKind, Clue, DeletedCandidate, HistoricInode, Options, Recovery,
+    SourceSet,
+};
 use crate::ext4::inode::{flags, FileType, Inode};
 use crate::ext4::journal::Journal;
 use crate::ext4::Filesystem;
@@ -173,7 +176,7 @@ pub fn build_candidates(
     alloc: &AllocCache,
     journal: Option<&Journal>,
     live: &LiveTree,
-    deleted: &HashMap<u32, Inode>,
+    deleted: &super::inodes::DeletedInodes,
     history: &HashMap<u32, HistoricInode>,
     opts: &Options,
     rec: &mut Recovery,
@@ -214,7 +217,7 @@ pub fn build_candidates(
     };
 
     // Every inode with deleted evidence.
-    let mut inos: BTreeSet<u32> = deleted.keys().copied().collect();
+    let mut inos: BTreeSet<u32> = deleted.numbers().iter().copied().collect();
     inos.extend(history.keys().copied());
     inos.extend(r.by_child.keys().copied());
     let mut live_cache = HashMap::new();
@@ -223,7 +226,8 @@ pub fn build_candidates(
     rec.candidates.reserve_exact(inos.len());
     for ino in inos {
         let now_alloc = alloc.inode(ino) == Some(true);
-        let del = deleted.get(&ino);
+        let del_inode = deleted.get(fs, ino);
+        let del = del_inode.as_ref();
         let current = if del.is_none() {
             fs.inode(ino).ok()
         } else {
@@ -255,40 +259,31 @@ pub fn build_candidates(
         let realloc = now_alloc && del.is_none();
         let mut evidence = Vec::new();
         if let Some(d) = del {
-            evidence.push(format!(
-                "inode {ino} in group {} is {} with links {} and dtime {}",
-                fs.inode_group_of(ino),
-                if now_alloc {
-                    "allocated"
-                } else {
-                    "unallocated"
-                },
-                d.links_count,
-                d.dtime
-            ));
+            evidence.push(Clue::InodeRecord {
+                group: fs.inode_group_of(ino) as u32,
+                allocated: now_alloc,
+                links: d.links_count,
+                dtime: d.dtime,
+            });
         }
         if let Some(h) = hist_same {
-            evidence.push(format!(
-                "pre-deletion copy of inode {ino} in journal transaction {}",
-                h.sequence
-            ));
+            evidence.push(Clue::JournalCopy { seq: h.sequence });
         }
         if realloc {
-            evidence.push(format!("inode {ino} is allocated again to another file"));
+            evidence.push(Clue::Reallocated);
         }
         // Name and path.
         let mut paths: Vec<PathClue> = Vec::new();
-        let mut all_sources: Vec<NameSource> = Vec::new();
+        let mut all_sources = SourceSet::default();
         for &i in &names_for {
             let n = &names[i];
             let parent = n.parent.or_else(|| r.dotdot.get(&ino).copied());
             let pp = r.parent_path(i, ino, 0);
             if r.stale[i] {
-                evidence.push(format!(
-                    "{} was written when inode {} was an earlier directory (its block or journal copy predates the live directory with that number): not joined to the live path",
-                    crate::util::escape::escape_bytes(&n.name),
-                    parent.unwrap_or(0)
-                ));
+                evidence.push(Clue::StaleName {
+                    name: n.name.clone().into_boxed_slice(),
+                    parent: parent.unwrap_or(0),
+                });
             }
             let full = match pp {
                 Some(mut p) => {
@@ -306,19 +301,9 @@ pub fn build_candidates(
                     p
                 }
             };
-            match paths.iter_mut().position(|x| x.0 == full) {
-                Some(k) => {
-                    if !all_sources.contains(&n.source) {
-                        all_sources.push(n.source);
-                    }
-                    let _ = k;
-                }
-                None => {
-                    if !all_sources.contains(&n.source) {
-                        all_sources.push(n.source);
-                    }
-                    paths.push((full, n.source, n.journal_seq, parent));
-                }
+            all_sources.insert(n.source);
+            if !paths.iter().any(|x| x.0 == full) {
+                paths.push((full, n.source, n.journal_seq, parent));
             }
         }
         // Prefer a path rooted in the live tree.
@@ -337,19 +322,12 @@ pub fn build_candidates(
         } else {
             CandidateKind::Deleted
         };
-        for (p, s, seq, _) in &paths {
-            evidence.push(format!(
-                "name {} from {}{}",
-                crate::util::escape::escape_bytes(p),
-                match s {
-                    NameSource::Slack => "directory slack",
-                    NameSource::FreedDirBlock => "a freed directory block",
-                    NameSource::Journal => "a journal copy of a directory block",
-                    _ => "?",
-                },
-                seq.map(|s| format!(" (transaction {s})"))
-                    .unwrap_or_default()
-            ));
+        for (k, (_, s, seq, _)) in paths.iter().enumerate() {
+            evidence.push(Clue::Name {
+                path: k as u32,
+                source: *s,
+                seq: *seq,
+            });
         }
         let dtype = names_for
             .first()
@@ -362,10 +340,7 @@ pub fn build_candidates(
             path,
             other_paths: paths.iter().skip(1).map(|p| (p.0.clone(), p.1)).collect(),
             name_source,
-            name_sources: {
-                all_sources.sort();
-                all_sources
-            },
+            name_sources: all_sources,
             parent_inode: parent,
             file_type: ftype,
             mode: meta.map(|m| m.mode).unwrap_or(0),
@@ -386,8 +361,7 @@ pub fn build_candidates(
             map: None,
             content: ContentState::None,
             runs: Vec::new(),
-            sha256: None,
-            md5: None,
+            digests: None,
             symlink_target: None,
             evidence,
             confidence: 0.0,
@@ -402,10 +376,10 @@ pub fn build_candidates(
         }) {
             // The old incarnation is known from the journal: its blocks may
             // have been reused; check them.
-            cand.evidence.push(format!(
-                "earlier incarnation (generation {}) in journal transaction {}",
-                h.inode.generation, h.sequence
-            ));
+            cand.evidence.push(Clue::EarlierIncarnation {
+                generation: h.inode.generation,
+                seq: h.sequence,
+            });
             cand.mode = h.inode.mode;
             cand.file_type = h.inode.file_type();
             cand.mtime = Some(h.inode.mtime);
@@ -482,7 +456,7 @@ fn rebuild_content(
                 hash(c, t, opts);
             } else {
                 c.evidence
-                    .push("fast symlink target was zeroed at deletion".into());
+                    .push(Clue::Note("fast symlink target was zeroed at deletion"));
             }
             return;
         }
@@ -499,8 +473,7 @@ fn rebuild_content(
             c.size_source = "inode";
         }
         c.content = ContentState::Full;
-        c.evidence
-            .push(format!("{} bytes of inline data in the inode", data.len()));
+        c.evidence.push(Clue::InlineBytes(data.len() as u64));
         if c.file_type == FileType::Symlink {
             c.symlink_target = Some(crate::util::escape::json_name(&data));
         }
@@ -519,7 +492,7 @@ fn rebuild_content(
         return;
     }
     let Some(map) = content::best_map(fs, base, hist, journal) else {
-        c.evidence.push("no block map survives (depth-0 extents are zeroed at deletion and no journal copy was found)".into());
+        c.evidence.push(Clue::Note("no block map survives (depth-0 extents are zeroed at deletion and no journal copy was found)"));
         return;
     };
     let runs = content::check_runs(fs, alloc, &map);
@@ -528,34 +501,25 @@ fn rebuild_content(
         c.size = content::size_from_map(fs, &runs);
         c.size_source = "map-estimate";
     }
-    c.evidence.push(format!(
-        "block map from {} ({} blocks, depth {})",
-        map.source,
-        map.blocks(),
-        map.depth
-    ));
+    c.evidence.push(Clue::BlockMap {
+        source: map.source,
+        blocks: map.blocks(),
+        depth: map.depth,
+    });
     for rc in &runs {
-        match rc.state {
-            content::RunState::Zero => c.evidence.push(format!(
-                "blocks {}+{} read as zeros: wiped (discard), not recovered",
-                rc.physical, rc.len
-            )),
-            content::RunState::Reallocated => c.evidence.push(format!(
-                "blocks {}+{} are allocated to another file now: possibly overwritten, not claimed",
-                rc.physical, rc.len
-            )),
-            content::RunState::Unreadable => c
-                .evidence
-                .push(format!("blocks {}+{} unreadable", rc.physical, rc.len)),
-            content::RunState::Free => {}
+        if rc.state != content::RunState::Free {
+            c.evidence.push(Clue::Run {
+                state: rc.state,
+                physical: rc.physical,
+                len: rc.len,
+            });
         }
     }
     if matches!(c.content, ContentState::Full | ContentState::Partial) && opts.hash {
         let size = c.size.unwrap_or(0);
         let mut h = HashWriter::default();
         if content::stream(fs, &runs, size, &mut h).is_ok() {
-            c.sha256 = Some(h.sha_hex());
-            c.md5 = Some(h.md5_hex());
+            c.digests = Some(Box::new(h.digests()));
         }
     }
     if c.file_type == FileType::Symlink && c.content == ContentState::Full {
@@ -572,8 +536,7 @@ fn hash(c: &mut DeletedCandidate, data: &[u8], opts: &Options) {
     if opts.hash {
         let mut h = HashWriter::default();
         h.update(data);
-        c.sha256 = Some(h.sha_hex());
-        c.md5 = Some(h.md5_hex());
+        c.digests = Some(Box::new(h.digests()));
     }
 }
 
@@ -589,11 +552,11 @@ impl HashWriter {
         self.sha.update(b);
         self.md5.update(b);
     }
-    pub fn sha_hex(&self) -> String {
-        crate::util::bytes::hex(&self.sha.clone().finalize())
-    }
-    pub fn md5_hex(&self) -> String {
-        crate::util::bytes::hex(&self.md5.clone().finalize())
+    pub fn digests(&self) -> super::Digests {
+        super::Digests {
+            sha256: self.sha.clone().finalize().into(),
+            md5: self.md5.clone().finalize().into(),
+        }
     }
 }
 

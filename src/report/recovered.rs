@@ -27,6 +27,9 @@ pub fn candidate_json(c: &DeletedCandidate) -> Value {
                 .map(|(p, s)| json!({"path": json_name(p), "name_source": s}))
                 .collect::<Vec<_>>()),
         );
+        m.insert("sha256".into(), json!(c.sha256_hex()));
+        m.insert("md5".into(), json!(c.md5_hex()));
+        m.insert("evidence".into(), json!(c.evidence_text()));
         m.insert("deleted".into(), json!(true));
     }
     v

@@ -528,8 +528,9 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         } else {
             c.mode
         };
+        let md5 = c.md5_hex();
         let mut r = Row {
-            md5: c.md5.as_deref(),
+            md5: md5.as_deref(),
             name: &c.path,
             prefix: None,
             deleted: true,
