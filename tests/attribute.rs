@@ -80,7 +80,7 @@ fn true_owner(
     };
     let mut text = rel.to_string();
     if rel.starts_with("overlay2/l/") {
-        text = c.symlink_target.clone().unwrap_or_default();
+        text = c.symlink_target().map(String::from).unwrap_or_default();
     }
     for comp in text.split('/') {
         let comp = comp.strip_suffix("-init").unwrap_or(comp);

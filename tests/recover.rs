@@ -166,7 +166,7 @@ fn inline_files_symlinks_and_inline_dirs() {
         match d["type"].as_str().unwrap() {
             "r" => assert_eq!(c.sha256.as_deref(), d["sha256"].as_str(), "{}", path(c)),
             "l" => assert_eq!(
-                c.symlink_target.as_deref(),
+                c.symlink_target(),
                 d["target"].as_str(),
                 "{}",
                 path(c)

@@ -319,10 +319,10 @@ impl<'a> Attributor<'a> {
         let content_ids: Vec<Vec<(OwnerId, usize, String)>> = cands
             .par_iter()
             .map(|c| {
-                if let Some(t) = &c.symlink_target {
+                if let Some(t) = c.symlink_target() {
                     return owners.ids_in_content(t.as_bytes());
                 }
-                let small = c.inline_data.is_some() || c.size.is_some_and(|s| s <= CONTENT_CAP);
+                let small = c.inline_data().is_some() || c.size.is_some_and(|s| s <= CONTENT_CAP);
                 if !small {
                     return Vec::new();
                 }

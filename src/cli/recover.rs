@@ -171,7 +171,7 @@ pub fn icat_recover(fs: &Filesystem, ino: u32) -> Result<i32> {
             .and_then(|v| v.as_str().map(String::from))
             .unwrap_or_default(),
         c.size.map(|s| s.to_string()).unwrap_or_else(|| "?".into()),
-        c.size_source,
+        c.size_source.as_str(),
         c.map.as_ref().map(|m| m.source).unwrap_or("none")
     );
     Ok(

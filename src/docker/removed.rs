@@ -108,7 +108,7 @@ pub fn place<'a>(root: &[u8], drivers: &[String], path: &'a [u8]) -> Option<Plac
 
 /// Recovered bytes of a candidate (inline data, or full content), capped.
 pub fn read_candidate(fs: &Filesystem, c: &DeletedCandidate, cap: u64) -> Option<Vec<u8>> {
-    if let Some(d) = &c.inline_data {
+    if let Some(d) = c.inline_data() {
         return Some(d[..d.len().min(cap as usize)].to_vec());
     }
     if c.content != ContentState::Full {
@@ -125,7 +125,7 @@ pub fn read_candidate(fs: &Filesystem, c: &DeletedCandidate, cap: u64) -> Option
 
 /// Every name of a candidate: its path, then its other paths.
 fn names_of(c: &DeletedCandidate) -> impl Iterator<Item = &[u8]> {
-    std::iter::once(c.path.as_slice()).chain(c.other_paths.iter().map(|(p, _)| p.as_slice()))
+    std::iter::once(c.path.as_slice()).chain(c.other_paths().iter().map(|(p, _)| p.as_slice()))
 }
 
 #[derive(Default)]

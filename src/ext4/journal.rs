@@ -709,8 +709,10 @@ pub struct Journal {
     pub warnings: Vec<String>,
     pub stats: ScanStats,
     map: BlockMap,
-    /// fs block -> (transaction index, block index), oldest first.
-    index: HashMap<u64, Vec<(usize, usize)>>,
+    /// (fs block, transaction index, block index) of every logged copy,
+    /// sorted, so oldest first per block: one flat array (a map of
+    /// vectors was a heap block per logged block).
+    index: Vec<(u64, u32, u32)>,
     /// fs block -> order key of the newest transaction revoking it.
     revokes: HashMap<u64, i64>,
     suppressed_warnings: usize,
@@ -750,7 +752,7 @@ impl Journal {
             warnings: Vec::new(),
             stats: ScanStats::default(),
             map,
-            index: HashMap::new(),
+            index: Vec::new(),
             revokes: HashMap::new(),
             suppressed_warnings: 0,
         };
@@ -920,11 +922,15 @@ impl Journal {
     /// newest transaction first.
     pub fn copies_of(&self, fs_block: u64) -> Vec<&LoggedBlock> {
         let mut out = Vec::new();
-        if let Some(v) = self.index.get(&fs_block) {
-            for &(t, b) in v.iter().rev() {
-                if let Some(lb) = self.transactions.get(t).and_then(|t| t.blocks.get(b)) {
-                    out.push(lb);
-                }
+        let lo = self.index.partition_point(|x| x.0 < fs_block);
+        let hi = lo + self.index[lo..].partition_point(|x| x.0 == fs_block);
+        for &(_, t, b) in self.index[lo..hi].iter().rev() {
+            if let Some(lb) = self
+                .transactions
+                .get(t as usize)
+                .and_then(|t| t.blocks.get(b as usize))
+            {
+                out.push(lb);
             }
         }
         out
@@ -1529,12 +1535,15 @@ impl Journal {
     }
 
     fn build_index(&mut self) {
-        let mut idx: HashMap<u64, Vec<(usize, usize)>> = HashMap::new();
+        let mut idx: Vec<(u64, u32, u32)> =
+            Vec::with_capacity(self.transactions.iter().map(|t| t.blocks.len()).sum());
         for (ti, t) in self.transactions.iter().enumerate() {
             for (bi, b) in t.blocks.iter().enumerate() {
-                idx.entry(b.fs_block).or_default().push((ti, bi));
+                idx.push((b.fs_block, ti as u32, bi as u32));
             }
         }
+        // By block, then in log order (transaction, position).
+        idx.sort_unstable();
         self.index = idx;
         let mut rev: HashMap<u64, i64> = HashMap::new();
         for t in &self.transactions {

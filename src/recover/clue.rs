@@ -81,7 +81,7 @@ impl Clue {
                 let p: &[u8] = match *path {
                     0 => &c.path,
                     k => c
-                        .other_paths
+                        .other_paths()
                         .get(k as usize - 1)
                         .map(|x| x.0.as_slice())
                         .unwrap_or(b"?"),

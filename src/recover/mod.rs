@@ -47,9 +47,6 @@ pub struct DeletedCandidate {
     /// Full path (raw bytes), or `$Orphan/<inode>` when no name survives.
     #[serde(skip)]
     pub path: Vec<u8>,
-    /// Every name found for this inode (full paths) with its source.
-    #[serde(skip)]
-    pub other_paths: Vec<(Vec<u8>, NameSource)>,
     pub name_source: NameSource,
     /// Every source that gave a name for this inode.
     pub name_sources: SourceSet,
@@ -60,7 +57,7 @@ pub struct DeletedCandidate {
     pub gid: u32,
     /// Best known size: from the inode, a journal copy, or the block map.
     pub size: Option<u64>,
-    pub size_source: &'static str,
+    pub size_source: SizeSource,
     pub atime: Option<Timestamp>,
     pub mtime: Option<Timestamp>,
     pub ctime: Option<Timestamp>,
@@ -78,14 +75,49 @@ pub struct DeletedCandidate {
     /// [`DeletedCandidate::sha256_hex`]).
     #[serde(skip)]
     pub digests: Option<Box<Digests>>,
-    pub symlink_target: Option<String>,
     /// Worded on output by [`DeletedCandidate::evidence_text`].
     #[serde(skip)]
     pub evidence: Vec<Clue>,
     /// 0.0 – 1.0: how sure we are that name, metadata and content belong together.
     pub confidence: f32,
+    /// Second names, inline data and symlink targets: most candidates
+    /// have none of them, so they share one optional box (three empty
+    /// fields inline were 72 bytes of every candidate).
     #[serde(skip)]
+    pub extras: Option<Box<Extras>>,
+}
+
+/// The rarer parts of a [`DeletedCandidate`].
+#[derive(Clone, Debug, Default)]
+pub struct Extras {
+    /// Every other name found for this inode (full paths) with its source.
+    pub other_paths: Vec<(Vec<u8>, NameSource)>,
+    pub symlink_target: Option<String>,
     pub inline_data: Option<Vec<u8>>,
+}
+
+/// Where a candidate's size came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SizeSource {
+    None,
+    /// `i_size` of a pre-deletion journal copy (exact).
+    Journal,
+    /// `i_size` left in the deleted inode.
+    Inode,
+    /// Estimated from the rebuilt block map.
+    MapEstimate,
+}
+
+impl SizeSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SizeSource::None => "none",
+            SizeSource::Journal => "journal",
+            SizeSource::Inode => "inode",
+            SizeSource::MapEstimate => "map-estimate",
+        }
+    }
 }
 
 impl DeletedCandidate {
@@ -96,6 +128,24 @@ impl DeletedCandidate {
     }
     pub fn md5_hex(&self) -> Option<String> {
         self.digests.as_ref().map(|d| crate::util::bytes::hex(&d.md5))
+    }
+    /// Every other name for this inode (full paths) with its source.
+    pub fn other_paths(&self) -> &[(Vec<u8>, NameSource)] {
+        self.extras
+            .as_ref()
+            .map(|e| e.other_paths.as_slice())
+            .unwrap_or(&[])
+    }
+    pub fn symlink_target(&self) -> Option<&str> {
+        self.extras.as_ref()?.symlink_target.as_deref()
+    }
+    /// Content held in the candidate itself (inline data, a fast symlink,
+    /// or the empty content of a known-empty file).
+    pub fn inline_data(&self) -> Option<&[u8]> {
+        self.extras.as_ref()?.inline_data.as_deref()
+    }
+    pub fn extras_mut(&mut self) -> &mut Extras {
+        self.extras.get_or_insert_with(Box::default)
     }
     /// Every clue as a sentence, in the order found.
     pub fn evidence_text(&self) -> Vec<String> {
@@ -248,6 +298,8 @@ pub fn analyse(fs: &Filesystem, opts: &Options) -> Recovery {
     if opts.scan_freed_dir_blocks {
         names::freed_dir_blocks(fs, &alloc, &dir_block_owner, &mut rec);
     }
+    // Not needed to combine; freed before the largest allocation.
+    drop(dir_block_owner);
     // 4. Combine.
     paths::build_candidates(
         fs,

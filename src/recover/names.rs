@@ -226,6 +226,9 @@ pub fn scan_live_dirs(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -
     t
 }
 
+/// Directory listings [`is_live`] keeps at once.
+const LIVE_CACHE_DIRS: usize = 1024;
+
 /// Is (parent, name) → inode a live entry now?
 pub fn is_live(
     fs: &Filesystem,
@@ -234,6 +237,11 @@ pub fn is_live(
     name: &[u8],
     inode: u32,
 ) -> bool {
+    // Bounded: listings of the last directories asked about, not of every
+    // directory (they were 14 MB at 5M inodes).
+    if cache.len() >= LIVE_CACHE_DIRS && !cache.contains_key(&parent) {
+        cache.clear();
+    }
     let m = cache.entry(parent).or_insert_with(|| {
         let mut m = HashMap::new();
         if let Ok(i) = fs.inode(parent) {
@@ -338,12 +346,13 @@ pub fn freed_dir_blocks(
     let ft = filetype(fs);
     let max = fs.sb.inodes_count;
     let groups: Vec<u64> = (0..fs.groups.len() as u64).collect();
-    let bitmaps: Vec<_> = groups.iter().map(|&g| alloc.group_blocks(g)).collect();
     let found: Vec<(Vec<DeletedName>, u64, bool)> = groups
         .par_iter()
         .map(|&g| {
             let mut out = Vec::new();
-            let Some(bm) = &bitmaps[g as usize] else {
+            // One group's bitmap at a time (all of them at once were 32 MB
+            // on a 1 TiB volume).
+            let Some(bm) = &alloc.group_blocks(g) else {
                 return (out, 0, false);
             };
             // BLOCK_UNINIT: no block of this group was ever allocated since

@@ -6,7 +6,7 @@ use super::content::{self, ContentState};
 use super::names::{LiveTree, NameSource};
 use super::{
     AllocCache, CandidateKind, Clue, DeletedCandidate, HistoricInode, Options, Recovery,
-    SourceSet,
+    SizeSource, SourceSet,
 };
 use crate::ext4::inode::{flags, FileType, Inode};
 use crate::ext4::journal::Journal;
@@ -25,7 +25,7 @@ const MAX_PATH_DEPTH: usize = 256;
 struct Resolver<'a> {
     live: &'a LiveTree,
     /// child inode → indexes into names (with a non-empty name)
-    by_child: HashMap<u32, Vec<usize>>,
+    by_child: NamesByChild,
     /// child directory inode → parent (from `..` of freed blocks)
     dotdot: HashMap<u32, u32>,
     names: &'a [super::DeletedName],
@@ -35,6 +35,27 @@ struct Resolver<'a> {
     memo: HashMap<u32, Option<Vec<u8>>>,
     /// Paths of earlier incarnations of live directories.
     memo_hist: HashMap<u32, Option<Vec<u8>>>,
+}
+
+/// Names by the inode they point at: (child, name index) pairs sorted by
+/// child. One flat array, not a map of vectors (a heap block per inode).
+struct NamesByChild(Vec<(u32, u32)>);
+
+impl NamesByChild {
+    fn indexes(&self, child: u32) -> impl Iterator<Item = usize> + '_ {
+        let lo = self.0.partition_point(|x| x.0 < child);
+        self.0[lo..]
+            .iter()
+            .take_while(move |x| x.0 == child)
+            .map(|x| x.1 as usize)
+    }
+    fn children(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0
+            .iter()
+            .enumerate()
+            .filter(|(k, x)| *k == 0 || self.0[k - 1].0 != x.0)
+            .map(|(_, x)| x.0)
+    }
 }
 
 fn source_rank(s: NameSource) -> u8 {
@@ -88,7 +109,7 @@ impl Resolver<'_> {
             self.memo.insert(d, None);
         }
         let mut best: Option<Vec<u8>> = None;
-        let idx = self.by_child.get(&d).cloned().unwrap_or_default();
+        let idx: Vec<usize> = self.by_child.indexes(d).collect();
         for i in idx {
             let n = &self.names[i];
             // 2 = directory; 0 = unknown (no filetype feature).
@@ -109,10 +130,10 @@ impl Resolver<'_> {
             // (an earlier incarnation of it when `d`'s own name there is
             // stale).
             if let Some(p) = self.dotdot.get(&d).copied() {
-                let stale_parent = self.by_child.get(&d).is_some_and(|v| {
-                    v.iter()
-                        .any(|&i| self.stale[i] && self.names[i].parent == Some(p))
-                });
+                let stale_parent = self
+                    .by_child
+                    .indexes(d)
+                    .any(|i| self.stale[i] && self.names[i].parent == Some(p));
                 let pp = if stale_parent {
                     self.old_dir_path(p, depth + 1, true)
                 } else {
@@ -181,7 +202,7 @@ pub fn build_candidates(
     opts: &Options,
     rec: &mut Recovery,
 ) {
-    let mut by_child: HashMap<u32, Vec<usize>> = HashMap::new();
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
     let mut dotdot = HashMap::new();
     for (i, n) in rec.names.iter().enumerate() {
         if n.name.is_empty() {
@@ -189,17 +210,21 @@ pub fn build_candidates(
                 dotdot.insert(n.inode, p);
             }
         } else if n.inode != 0 {
-            by_child.entry(n.inode).or_default().push(i);
+            pairs.push((n.inode, i as u32));
         }
     }
-    for v in by_child.values_mut() {
-        v.sort_by_key(|&i| {
-            (
-                source_rank(rec.names[i].source),
-                std::cmp::Reverse(rec.names[i].journal_seq),
-            )
-        });
-    }
+    // Per child: best source first, then the newest transaction, then
+    // the order found.
+    pairs.sort_unstable_by_key(|&(child, i)| {
+        let n = &rec.names[i as usize];
+        (
+            child,
+            source_rank(n.source),
+            std::cmp::Reverse(n.journal_seq),
+            i,
+        )
+    });
+    let by_child = NamesByChild(pairs);
     let names = std::mem::take(&mut rec.names);
     let mut gens = HashMap::new();
     let stale: Vec<bool> = names
@@ -219,7 +244,7 @@ pub fn build_candidates(
     // Every inode with deleted evidence.
     let mut inos: BTreeSet<u32> = deleted.numbers().iter().copied().collect();
     inos.extend(history.keys().copied());
-    inos.extend(r.by_child.keys().copied());
+    inos.extend(r.by_child.children());
     let mut live_cache = HashMap::new();
     // At most one candidate per inode: reserved once instead of grown by
     // doubling (the array is the largest single allocation of recovery).
@@ -235,7 +260,7 @@ pub fn build_candidates(
         };
         // A live inode with only historic/name evidence: keep it only when
         // a name points at it that is no longer live (fls `(realloc)`).
-        let names_for: Vec<usize> = r.by_child.get(&ino).cloned().unwrap_or_default();
+        let names_for: Vec<usize> = r.by_child.indexes(ino).collect();
         let hist = history.get(&ino);
         if del.is_none() {
             let has_dead_name = names_for.iter().any(|&i| {
@@ -338,7 +363,6 @@ pub fn build_candidates(
             inode: ino,
             kind,
             path,
-            other_paths: paths.iter().skip(1).map(|p| (p.0.clone(), p.1)).collect(),
             name_source,
             name_sources: all_sources,
             parent_inode: parent,
@@ -347,7 +371,7 @@ pub fn build_candidates(
             uid: meta.map(|m| m.uid).unwrap_or(0),
             gid: meta.map(|m| m.gid).unwrap_or(0),
             size: None,
-            size_source: "none",
+            size_source: SizeSource::None,
             atime: meta.map(|m| m.atime),
             mtime: meta.map(|m| m.mtime),
             ctime: meta.map(|m| m.ctime),
@@ -362,11 +386,14 @@ pub fn build_candidates(
             content: ContentState::None,
             runs: Vec::new(),
             digests: None,
-            symlink_target: None,
             evidence,
             confidence: 0.0,
-            inline_data: None,
+            extras: None,
         };
+        if paths.len() > 1 {
+            cand.extras_mut().other_paths =
+                paths.iter().skip(1).map(|p| (p.0.clone(), p.1)).collect();
+        }
         if !realloc {
             rebuild_content(fs, alloc, journal, del, hist_same, opts, &mut cand);
         } else if let Some(h) = hist.filter(|h| {
@@ -386,6 +413,9 @@ pub fn build_candidates(
             rebuild_content(fs, alloc, journal, None, Some(h), opts, &mut cand);
         }
         cand.confidence = confidence(&cand);
+        // Exact sizes: growth by doubling left half of each spare.
+        cand.evidence.shrink_to_fit();
+        cand.runs.shrink_to_fit();
         rec.candidates.push(cand);
     }
     rec.names = names;
@@ -403,7 +433,7 @@ fn confidence(c: &DeletedCandidate) -> f32 {
         Some("inode-index") | Some("inode-extents") => 0.9,
         Some("inode-blocks") => 0.7,
         Some("stale-extents") => 0.4,
-        _ if c.inline_data.is_some() => 0.9,
+        _ if c.inline_data().is_some() => 0.9,
         _ => 0.5,
     };
     if c.kind == CandidateKind::Orphan {
@@ -432,16 +462,16 @@ fn rebuild_content(
     let empty_sha = |c: &mut DeletedCandidate| {
         c.content = ContentState::Full;
         hash(c, &[], opts);
-        c.inline_data = Some(Vec::new());
+        c.extras_mut().inline_data = Some(Vec::new());
     };
     // Size: a journal copy is exact; a deleted inode's i_size is zeroed
     // by the kernel, so a non-zero one (older kernels, orphans) is kept.
     if let Some(h) = hist {
         c.size = Some(h.inode.size);
-        c.size_source = "journal";
+        c.size_source = SizeSource::Journal;
     } else if base.size > 0 {
         c.size = Some(base.size);
-        c.size_source = "inode";
+        c.size_source = SizeSource::Inode;
     }
     let is_inline = base.has_flag(flags::INLINE_DATA)
         || hist.is_some_and(|h| h.inode.has_flag(flags::INLINE_DATA));
@@ -450,9 +480,9 @@ fn rebuild_content(
         if fs.is_fast_symlink(src) && src.size > 0 && src.size < 60 {
             let t = &src.block[..src.size as usize];
             if t.iter().any(|&b| b != 0) {
-                c.symlink_target = Some(crate::util::escape::json_name(t));
+                c.extras_mut().symlink_target = Some(crate::util::escape::json_name(t));
                 c.content = ContentState::Full;
-                c.inline_data = Some(t.to_vec());
+                c.extras_mut().inline_data = Some(t.to_vec());
                 hash(c, t, opts);
             } else {
                 c.evidence
@@ -469,16 +499,16 @@ fn rebuild_content(
         }
         let data = content::inline_content(fs, src, size);
         c.size = Some(size);
-        if c.size_source == "none" {
-            c.size_source = "inode";
+        if c.size_source == SizeSource::None {
+            c.size_source = SizeSource::Inode;
         }
         c.content = ContentState::Full;
         c.evidence.push(Clue::InlineBytes(data.len() as u64));
         if c.file_type == FileType::Symlink {
-            c.symlink_target = Some(crate::util::escape::json_name(&data));
+            c.extras_mut().symlink_target = Some(crate::util::escape::json_name(&data));
         }
         hash(c, &data, opts);
-        c.inline_data = Some(data);
+        c.extras_mut().inline_data = Some(data);
         return;
     }
     if c.size == Some(0) && matches!(c.file_type, FileType::Regular) {
@@ -499,7 +529,7 @@ fn rebuild_content(
     c.content = content::verdict(&runs);
     if c.size.is_none() {
         c.size = content::size_from_map(fs, &runs);
-        c.size_source = "map-estimate";
+        c.size_source = SizeSource::MapEstimate;
     }
     c.evidence.push(Clue::BlockMap {
         source: map.source,
@@ -525,7 +555,7 @@ fn rebuild_content(
     if c.file_type == FileType::Symlink && c.content == ContentState::Full {
         let mut t = Vec::new();
         if content::stream(fs, &runs, c.size.unwrap_or(0).min(4096), &mut t).is_ok() {
-            c.symlink_target = Some(crate::util::escape::json_name(&t));
+            c.extras_mut().symlink_target = Some(crate::util::escape::json_name(&t));
         }
     }
     c.runs = runs;

@@ -22,12 +22,13 @@ pub fn candidate_json(c: &DeletedCandidate) -> Value {
         m.insert(
             "other_paths".into(),
             json!(c
-                .other_paths
+                .other_paths()
                 .iter()
                 .map(|(p, s)| json!({"path": json_name(p), "name_source": s}))
                 .collect::<Vec<_>>()),
         );
         m.insert("sha256".into(), json!(c.sha256_hex()));
+        m.insert("symlink_target".into(), json!(c.symlink_target()));
         m.insert("md5".into(), json!(c.md5_hex()));
         m.insert("evidence".into(), json!(c.evidence_text()));
         m.insert("deleted".into(), json!(true));
@@ -37,7 +38,7 @@ pub fn candidate_json(c: &DeletedCandidate) -> Value {
 
 /// Stream a candidate's recoverable content.
 pub fn write_content(fs: &Filesystem, c: &DeletedCandidate, w: &mut dyn Write) -> Result<()> {
-    if let Some(d) = &c.inline_data {
+    if let Some(d) = c.inline_data() {
         return w.write_all(d).map_err(|e| Error::io("writing", e));
     }
     if matches!(c.content, ContentState::Full | ContentState::Partial) {
@@ -97,7 +98,7 @@ pub fn write_recovered(
                 None
             }
             crate::ext4::FileType::Regular | crate::ext4::FileType::Unknown
-                if c.inline_data.is_some()
+                if c.inline_data().is_some()
                     || matches!(c.content, ContentState::Full | ContentState::Partial) =>
             {
                 match dir.write_file(&rel, &mut |w| write_content(fs, c, w)) {

@@ -1,7 +1,10 @@
 //! Timestamps: ext4's split seconds/extra encoding and RFC 3339 output.
 
 /// A point in time as seconds since the Unix epoch plus nanoseconds.
+/// Packed to 4-byte alignment: 12 bytes, 16 as an `Option` (24 unpacked).
+/// Every inode and candidate holds four or five.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[repr(C, packed(4))]
 pub struct Timestamp {
     pub secs: i64,
     pub nanos: u32,
