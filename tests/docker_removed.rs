@@ -237,9 +237,11 @@ fn names_of_reused_inodes_are_not_joined_to_the_live_directory() {
             .unwrap_or_else(|| panic!("{want} not recovered"));
         if !n.contains('/') {
             assert!(
-                c.evidence.iter().any(|e| e.contains("earlier directory")),
+                c.evidence_text()
+                    .iter()
+                    .any(|e| e.contains("earlier directory")),
                 "{want}: {:?}",
-                c.evidence
+                c.evidence_text()
             );
         }
     }

@@ -41,7 +41,7 @@ fn no_false_claims(m: &serde_json::Value, cands: &[DeletedCandidate]) {
         {
             if let Some(d) = truth.get(&(c.inode as u64)) {
                 assert_eq!(
-                    c.sha256.as_deref(),
+                    c.sha256_hex().as_deref(),
                     d["sha256"].as_str(),
                     "{}: claimed full but differs",
                     path(c)
@@ -69,7 +69,12 @@ fn depth_0_1_2_deleted_files_are_byte_exact() {
         assert_eq!(c.kind, CandidateKind::Deleted);
         assert_eq!(c.content, ContentState::Full, "{}", path(c));
         assert_eq!(c.size, d["size"].as_u64());
-        assert_eq!(c.sha256.as_deref(), d["sha256"].as_str(), "{}", path(c));
+        assert_eq!(
+            c.sha256_hex().as_deref(),
+            d["sha256"].as_str(),
+            "{}",
+            path(c)
+        );
         assert_eq!(c.dtime.map(|t| t.secs as u64 > 0), Some(true));
         assert_eq!(c.parent_inode, d["parent_inode"].as_u64().map(|p| p as u32));
     }
@@ -140,7 +145,7 @@ fn rm_rf_tree_of_2000_files_gets_every_full_path() {
         assert_ne!(c.name_source, NameSource::None);
         if d["type"] == "r" {
             files += 1;
-            if c.sha256.as_deref() == d["sha256"].as_str() {
+            if c.sha256_hex().as_deref() == d["sha256"].as_str() {
                 exact += 1;
             }
         } else {
@@ -164,13 +169,13 @@ fn inline_files_symlinks_and_inline_dirs() {
         let c = by[&(d["inode"].as_u64().unwrap() as u32)];
         assert_eq!(path(c), d["path"].as_str().unwrap());
         match d["type"].as_str().unwrap() {
-            "r" => assert_eq!(c.sha256.as_deref(), d["sha256"].as_str(), "{}", path(c)),
-            "l" => assert_eq!(
-                c.symlink_target(),
-                d["target"].as_str(),
+            "r" => assert_eq!(
+                c.sha256_hex().as_deref(),
+                d["sha256"].as_str(),
                 "{}",
                 path(c)
             ),
+            "l" => assert_eq!(c.symlink_target(), d["target"].as_str(), "{}", path(c)),
             _ => {}
         }
     }
@@ -188,9 +193,14 @@ fn reallocated_inodes_and_blocks_are_flagged_not_claimed() {
         if d["blocks_in_use_now"].as_u64().unwrap() > 0 {
             assert_eq!(c.content, ContentState::Partial, "{}", path(c));
             assert!(c.runs.iter().any(|r| r.state == RunState::Reallocated));
-            assert_ne!(c.sha256.as_deref(), d["sha256"].as_str());
+            assert_ne!(c.sha256_hex().as_deref(), d["sha256"].as_str());
         } else {
-            assert_eq!(c.sha256.as_deref(), d["sha256"].as_str(), "{}", path(c));
+            assert_eq!(
+                c.sha256_hex().as_deref(),
+                d["sha256"].as_str(),
+                "{}",
+                path(c)
+            );
         }
     }
     no_false_claims(&m, &cands);
@@ -212,7 +222,7 @@ fn clean_and_dirty_journals_give_pre_deletion_versions() {
                     d["journal_copy_seq"].as_u64(),
                     "{name}"
                 );
-                if d["type"] == "r" && c.sha256.as_deref() == d["sha256"].as_str() {
+                if d["type"] == "r" && c.sha256_hex().as_deref() == d["sha256"].as_str() {
                     exact += 1;
                 }
             } else if d["type"] == "r" {
@@ -226,7 +236,7 @@ fn clean_and_dirty_journals_give_pre_deletion_versions() {
                     path(c)
                 );
                 assert_eq!(c.content, ContentState::None);
-                assert!(c.sha256.is_none());
+                assert!(c.digests.is_none());
             }
         }
         assert_eq!(in_j, 6, "{name}");
@@ -243,7 +253,7 @@ fn pre_5_13_slack_names_as_fls_shows_them() {
     for d in m["deleted"].as_array().unwrap() {
         let c = by[&(d["inode"].as_u64().unwrap() as u32)];
         assert_eq!(path(c), d["path"].as_str().unwrap());
-        assert_eq!(c.sha256.as_deref(), d["sha256"].as_str());
+        assert_eq!(c.sha256_hex().as_deref(), d["sha256"].as_str());
         if c.name_sources.contains(&NameSource::Slack) {
             slack += 1;
         }

@@ -131,7 +131,8 @@ pub fn scan(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> DeletedI
         })
         .collect();
     let mut out = DeletedInodes::default();
-    out.inos.reserve_exact(results.iter().map(|r| r.0.len()).sum());
+    out.inos
+        .reserve_exact(results.iter().map(|r| r.0.len()).sum());
     let mut live_cache = HashMap::new();
     let mut seen = std::collections::HashSet::new();
     // Groups in order, inodes in order within each: `inos` is sorted.

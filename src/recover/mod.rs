@@ -127,7 +127,9 @@ impl DeletedCandidate {
             .map(|d| crate::util::bytes::hex(&d.sha256))
     }
     pub fn md5_hex(&self) -> Option<String> {
-        self.digests.as_ref().map(|d| crate::util::bytes::hex(&d.md5))
+        self.digests
+            .as_ref()
+            .map(|d| crate::util::bytes::hex(&d.md5))
     }
     /// Every other name for this inode (full paths) with its source.
     pub fn other_paths(&self) -> &[(Vec<u8>, NameSource)] {
@@ -273,7 +275,10 @@ pub fn analyse(fs: &Filesystem, opts: &Options) -> Recovery {
         .filter_map(|&i| deleted.get(fs, i))
         .filter(|d| d.file_type() == FileType::Dir)
         .collect();
-    for d in deleted_dirs.iter().chain(history.values().map(|h| &h.inode)) {
+    for d in deleted_dirs
+        .iter()
+        .chain(history.values().map(|h| &h.inode))
+    {
         if d.file_type() == FileType::Dir {
             let map = content::best_map(
                 fs,

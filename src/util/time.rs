@@ -152,6 +152,8 @@ mod tests {
         );
         // Epoch bits extend past 2038.
         let t = Timestamp::from_ext4(0x8000_0000, Some(1));
-        assert_eq!(t.secs, 0x8000_0000);
+        let secs = t.secs; // packed: copied out, never referenced
+        assert_eq!(secs, 0x8000_0000);
+        assert_eq!(std::mem::size_of::<Option<Timestamp>>(), 16);
     }
 }
