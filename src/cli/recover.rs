@@ -24,22 +24,38 @@ fn run_recovery(fs: &Filesystem) -> Recovery {
 pub fn deleted(fs: &Filesystem, as_json: bool) -> Result<i32> {
     let r = run_recovery(fs);
     let ctx = crate::attribute::DockerContext::load(fs, &r);
-    let classes = classify(&r, ctx.as_ref());
+    // Only JSON rows show the classification; without Docker each row's
+    // is made as it is written.
+    let classes = match ctx.as_ref().filter(|_| as_json) {
+        Some(ctx) => {
+            crate::docker::classify::classify_deleted(&ctx.host, &ctx.removed, &r.candidates)
+        }
+        None => Vec::new(),
+    };
     let at = as_json.then(|| crate::attribute::Attributor::new(fs, ctx.as_ref(), &r));
     let mut out = Out::new();
-    for (i, (c, k)) in r.candidates.iter().zip(&classes).enumerate() {
+    for (i, c) in r.candidates.iter().enumerate() {
         if as_json {
+            let plain;
+            let k = match classes.get(i) {
+                Some(k) => k,
+                None => {
+                    plain = crate::docker::classify::plain(c);
+                    &plain
+                }
+            };
             let mut row = candidate_json(c);
             if let Value::Object(m) = &mut row {
                 if let Some(a) = at.as_ref().and_then(|at| at.for_candidate(i)) {
                     m.insert("attribution".into(), json!(a));
                 }
                 m.insert("kind".into(), json!(k.kind));
-                m.insert("host_path".into(), json!(json_name(&k.host_path)));
-                m.insert("path".into(), json!(json_name(&k.path)));
+                let kp = k.path(c);
+                m.insert("host_path".into(), json!(json_name(&c.path)));
+                m.insert("path".into(), json!(json_name(kp)));
                 m.remove("path_hex");
-                if !is_utf8(&k.path) {
-                    m.insert("path_hex".into(), json!(hex(&k.path)));
+                if !is_utf8(kp) {
+                    m.insert("path_hex".into(), json!(hex(kp)));
                 }
                 for (key, v) in [("container", &k.container), ("layer", &k.layer)] {
                     if let Some(v) = v {
@@ -69,18 +85,6 @@ pub fn deleted(fs: &Filesystem, as_json: bool) -> Result<i32> {
         );
     }
     Ok(0)
-}
-
-/// Classify candidates by container when a Docker root exists.
-fn classify(
-    r: &Recovery,
-    ctx: Option<&crate::attribute::DockerContext>,
-) -> Vec<crate::docker::classify::Classification> {
-    use crate::docker::classify;
-    match ctx {
-        Some(ctx) => classify::classify_deleted(&ctx.host, &ctx.removed, &r.candidates),
-        None => r.candidates.iter().map(classify::plain).collect(),
-    }
 }
 
 fn count(r: &Recovery, s: ContentState) -> usize {

@@ -455,7 +455,9 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
                 if let Some(p) = m.get("written_to").and_then(|v| v.as_str()) {
                     written_to.borrow_mut().insert(i, format!("recovered/{p}"));
                 }
-                let Some(k) = classes.get(i) else { return };
+                let (Some(k), Some(c)) = (classes.get(i), rec.candidates.get(i)) else {
+                    return;
+                };
                 m.insert("class".into(), json!(k.kind));
                 m.insert("container".into(), json!(k.container));
                 m.insert(
@@ -463,7 +465,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
                     json!(k.container.as_ref().and_then(|id| cname.get(id))),
                 );
                 m.insert("layer".into(), json!(k.layer));
-                m.insert("container_path".into(), json!(json_name(&k.path)));
+                m.insert("container_path".into(), json!(json_name(k.path(c))));
                 m.insert("attribution".into(), candidate_attribution(&attributor, i));
             },
         )?;
@@ -551,8 +553,8 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         file_events(&mut tl, &r, c.dtime, cn.map(|s| s.as_str()))?;
         // The in-container row only where the path is inside the container
         // (its r/w or init layer's diff/), not a host path under it.
-        if let Some(n) = cn.filter(|_| k.path != k.host_path) {
-            r.name = &k.path;
+        if let Some(n) = cn.filter(|_| k.path(c) != c.path.as_slice()) {
+            r.name = k.path(c);
             r.prefix = Some(n);
             bw(&mut body, &r)?;
             body_rows += 1;
@@ -655,8 +657,8 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         if let Value::Object(m) = &mut v {
             m.insert("recovered_to".into(), json!(written_to.get(&i)));
             m.insert("class".into(), json!(k.kind));
-            m.insert("host_path".into(), json!(json_name(&k.host_path)));
-            m.insert("container_path".into(), json!(json_name(&k.path)));
+            m.insert("host_path".into(), json!(json_name(&c.path)));
+            m.insert("container_path".into(), json!(json_name(k.path(c))));
             m.insert("container".into(), json!(k.container));
             m.insert(
                 "container_name".into(),
