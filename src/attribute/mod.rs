@@ -241,7 +241,7 @@ fn name_source_str(s: NameSource) -> String {
 
 /// Free runs of a candidate's map (the blocks its recovery reads).
 fn free_runs(c: &DeletedCandidate) -> Vec<(u64, u64)> {
-    c.runs
+    c.runs()
         .iter()
         .filter(|r| r.state == RunState::Free)
         .map(|r| (r.physical, r.len))

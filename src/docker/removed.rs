@@ -119,7 +119,7 @@ pub fn read_candidate(fs: &Filesystem, c: &DeletedCandidate, cap: u64) -> Option
         return None;
     }
     let mut buf = Vec::with_capacity(size as usize);
-    crate::recover::content::stream(fs, &c.runs, size, &mut buf).ok()?;
+    crate::recover::content::stream(fs, c.runs(), size, &mut buf).ok()?;
     Some(buf)
 }
 

@@ -1,7 +1,8 @@
 //! The evidence behind a candidate, kept as typed fields and worded only
 //! when a report is written. A formatted sentence per clue was the largest
 //! part of a candidate (about 300 bytes of 440) on trees with 400k deleted
-//! files; a [`Clue`] is 32 bytes.
+//! files; a [`Clue`] is 24 bytes, and what the candidate holds anyway (its
+//! map, its runs) is referred to, not copied.
 
 use super::content::RunState;
 use super::names::NameSource;
@@ -35,18 +36,10 @@ pub enum Clue {
     EarlierIncarnation { generation: u32, seq: u32 },
     /// Bytes of inline data in the inode (`i_block` and `system.data`).
     InlineBytes(u64),
-    /// Where the block map came from.
-    BlockMap {
-        source: &'static str,
-        blocks: u64,
-        depth: u16,
-    },
-    /// A run of the map that is not recoverable as it stands.
-    Run {
-        state: RunState,
-        physical: u64,
-        len: u64,
-    },
+    /// Where the block map came from (worded from the candidate's map).
+    BlockMap,
+    /// Run `n` of the candidate's map is not recoverable as it stands.
+    Run(u32),
     /// A fixed sentence.
     Note(&'static str),
 }
@@ -103,16 +96,21 @@ impl Clue {
                 "earlier incarnation (generation {generation}) in journal transaction {seq}"
             ),
             Clue::InlineBytes(n) => format!("{n} bytes of inline data in the inode"),
-            Clue::BlockMap {
-                source,
-                blocks,
-                depth,
-            } => format!("block map from {source} ({blocks} blocks, depth {depth})"),
-            Clue::Run {
-                state,
-                physical,
-                len,
-            } => match state {
+            Clue::BlockMap => match c.map.as_deref() {
+                Some(m) => format!(
+                    "block map from {} ({} blocks, depth {})",
+                    m.source,
+                    m.blocks(),
+                    m.depth
+                ),
+                None => "block map".to_string(),
+            },
+            Clue::Run(n) => {
+                let Some(r) = c.runs().get(*n as usize) else {
+                    return format!("run {n} of the block map");
+                };
+                let (physical, len) = (r.physical, r.len);
+                match r.state {
                 RunState::Zero => format!(
                     "blocks {physical}+{len} read as zeros: wiped (discard), not recovered"
                 ),
@@ -121,7 +119,8 @@ impl Clue {
                 ),
                 RunState::Unreadable => format!("blocks {physical}+{len} unreadable"),
                 RunState::Free => format!("blocks {physical}+{len} are free"),
-            },
+                }
+            }
             Clue::Note(s) => (*s).to_string(),
         }
     }
@@ -140,6 +139,6 @@ mod tests {
 
     #[test]
     fn a_clue_is_small() {
-        assert!(std::mem::size_of::<Clue>() <= 32);
+        assert!(std::mem::size_of::<Clue>() <= 24);
     }
 }

@@ -61,6 +61,10 @@ pub struct RecoveredMap {
     pub source: &'static str,
     pub journal_seq: Option<u32>,
     pub warnings: Vec<String>,
+    /// The state of each run when checked for a candidate (empty until
+    /// then); a candidate's `runs` in reports.
+    #[serde(skip)]
+    pub checks: Vec<RunCheck>,
 }
 
 impl RecoveredMap {
@@ -80,6 +84,7 @@ fn from_blockmap(m: BlockMap, source: &'static str, seq: Option<u32>) -> Option<
         source,
         journal_seq: seq,
         warnings: m.warnings,
+        checks: Vec::new(),
     })
 }
 

@@ -70,7 +70,6 @@ pub struct DeletedCandidate {
     /// Boxed: most candidates have none, and the record stays small.
     pub map: Option<Box<RecoveredMap>>,
     pub content: ContentState,
-    pub runs: Vec<RunCheck>,
     /// Boxed: only candidates with content have them (hex on output via
     /// [`DeletedCandidate::sha256_hex`]).
     #[serde(skip)]
@@ -121,6 +120,13 @@ impl SizeSource {
 }
 
 impl DeletedCandidate {
+    /// Each run of the map with its state now (free, zeroed, reallocated).
+    pub fn runs(&self) -> &[RunCheck] {
+        self.map
+            .as_ref()
+            .map(|m| m.checks.as_slice())
+            .unwrap_or(&[])
+    }
     pub fn sha256_hex(&self) -> Option<String> {
         self.digests
             .as_ref()
@@ -258,7 +264,7 @@ pub fn analyse(fs: &Filesystem, opts: &Options) -> Recovery {
         }
     };
     // 1. The live tree: directory paths, directory block owners, slack.
-    let live = names::scan_live_dirs(fs, &alloc, &mut rec);
+    let mut live = names::scan_live_dirs(fs, &alloc, &mut rec);
     // 2. Inode tables.
     let deleted = inodes::scan(fs, &alloc, &mut rec);
     // 3. Journal: historic inode versions and directory blocks.
@@ -305,12 +311,13 @@ pub fn analyse(fs: &Filesystem, opts: &Options) -> Recovery {
     }
     // Not needed to combine; freed before the largest allocation.
     drop(dir_block_owner);
+    rec.names.shrink_to_fit();
     // 4. Combine.
     paths::build_candidates(
         fs,
         &alloc,
         journal.as_ref(),
-        &live,
+        &mut live,
         &deleted,
         &history,
         opts,

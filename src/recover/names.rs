@@ -46,14 +46,40 @@ pub struct DeletedName {
 /// Paths of the live directories, kept as parent links (inode → parent
 /// and name): full paths for every directory were the largest part of
 /// recovery's memory on big trees (141 MB of 992 MB at 5M inodes).
+/// Names sit in one arena, each behind a length byte (a dirent name is at
+/// most 255 bytes): a boxed name per directory cost its own heap block.
 #[derive(Default)]
 pub struct DirPaths {
-    links: HashMap<u32, (u32, Box<[u8]>)>,
+    /// dir → (parent, offset of its name in `names`)
+    links: HashMap<u32, (u32, u32)>,
+    names: Vec<u8>,
 }
 
 impl DirPaths {
-    pub fn insert(&mut self, dir: u32, parent: u32, name: &[u8]) {
-        self.links.insert(dir, (parent, name.into()));
+    /// Record `dir` under `parent`. Refused (false) when the arena would
+    /// pass 4 GiB, a bound no real tree reaches.
+    pub fn insert(&mut self, dir: u32, parent: u32, name: &[u8]) -> bool {
+        let name = &name[..name.len().min(255)];
+        let Ok(off) = u32::try_from(self.names.len()) else {
+            return false;
+        };
+        if off.checked_add(256).is_none() {
+            return false;
+        }
+        self.names.push(name.len() as u8);
+        self.names.extend_from_slice(name);
+        self.links.insert(dir, (parent, off));
+        true
+    }
+    /// Drop spare capacity once the tree is complete.
+    pub fn shrink_to_fit(&mut self) {
+        self.links.shrink_to_fit();
+        self.names.shrink_to_fit();
+    }
+    fn name(&self, off: u32) -> &[u8] {
+        let off = off as usize;
+        let len = self.names.get(off).copied().unwrap_or(0) as usize;
+        self.names.get(off + 1..off + 1 + len).unwrap_or(&[])
     }
     pub fn contains_key(&self, dir: &u32) -> bool {
         self.links.contains_key(dir)
@@ -65,7 +91,7 @@ impl DirPaths {
         // Links are made top-down from the root, so they hold no cycle;
         // the bound is a guard all the same.
         for _ in 0..=self.links.len() {
-            let (parent, name) = self.links.get(&d)?;
+            let &(parent, off) = self.links.get(&d)?;
             if d == ROOT_INO {
                 let mut p = Vec::new();
                 for n in names.iter().rev() {
@@ -74,8 +100,8 @@ impl DirPaths {
                 }
                 return Some(p);
             }
-            names.push(name);
-            d = *parent;
+            names.push(self.name(off));
+            d = parent;
         }
         None
     }
@@ -190,8 +216,8 @@ pub fn scan_live_dirs(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -
             }
             if e.dirent_type() == crate::ext4::inode::FileType::Dir
                 && !t.dir_path.contains_key(&e.inode)
+                && t.dir_path.insert(e.inode, d, &e.name)
             {
-                t.dir_path.insert(e.inode, d, &e.name);
                 queue.push(e.inode);
             }
         }
@@ -223,11 +249,12 @@ pub fn scan_live_dirs(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -
             }
         }
     }
+    t.dir_path.shrink_to_fit();
     t
 }
 
 /// Directory listings [`is_live`] keeps at once.
-const LIVE_CACHE_DIRS: usize = 1024;
+const LIVE_CACHE_DIRS: usize = 256;
 
 /// Is (parent, name) → inode a live entry now?
 pub fn is_live(

@@ -14,7 +14,7 @@ use crate::ext4::Filesystem;
 use crate::util::time::Timestamp;
 use md5::Md5;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 /// (full path, name source, journal sequence, parent inode)
 type PathClue = (Vec<u8>, NameSource, Option<u32>, Option<u32>);
@@ -196,7 +196,7 @@ pub fn build_candidates(
     fs: &Filesystem,
     alloc: &AllocCache,
     journal: Option<&Journal>,
-    live: &LiveTree,
+    live: &mut LiveTree,
     deleted: &super::inodes::DeletedInodes,
     history: &HashMap<u32, HistoricInode>,
     opts: &Options,
@@ -231,6 +231,11 @@ pub fn build_candidates(
         .iter()
         .map(|n| stale_name(fs, live, history, &mut gens, n))
         .collect();
+    drop(gens);
+    // Directory block owners are needed only for the check above; freed
+    // before the candidates are built.
+    live.dir_blocks = HashMap::new();
+    let live: &LiveTree = live;
     let mut r = Resolver {
         live,
         by_child,
@@ -242,9 +247,11 @@ pub fn build_candidates(
     };
 
     // Every inode with deleted evidence.
-    let mut inos: BTreeSet<u32> = deleted.numbers().iter().copied().collect();
+    let mut inos: Vec<u32> = deleted.numbers().to_vec();
     inos.extend(history.keys().copied());
     inos.extend(r.by_child.children());
+    inos.sort_unstable();
+    inos.dedup();
     let mut live_cache = HashMap::new();
     // At most one candidate per inode: reserved once instead of grown by
     // doubling (the array is the largest single allocation of recovery).
@@ -384,7 +391,6 @@ pub fn build_candidates(
             journal_seq: hist_same.map(|h| h.sequence).or(name_seq),
             map: None,
             content: ContentState::None,
-            runs: Vec::new(),
             digests: None,
             evidence,
             confidence: 0.0,
@@ -415,7 +421,6 @@ pub fn build_candidates(
         cand.confidence = confidence(&cand);
         // Exact sizes: growth by doubling left half of each spare.
         cand.evidence.shrink_to_fit();
-        cand.runs.shrink_to_fit();
         rec.candidates.push(cand);
     }
     rec.names = names;
@@ -531,18 +536,10 @@ fn rebuild_content(
         c.size = content::size_from_map(fs, &runs);
         c.size_source = SizeSource::MapEstimate;
     }
-    c.evidence.push(Clue::BlockMap {
-        source: map.source,
-        blocks: map.blocks(),
-        depth: map.depth,
-    });
-    for rc in &runs {
+    c.evidence.push(Clue::BlockMap);
+    for (n, rc) in runs.iter().enumerate() {
         if rc.state != content::RunState::Free {
-            c.evidence.push(Clue::Run {
-                state: rc.state,
-                physical: rc.physical,
-                len: rc.len,
-            });
+            c.evidence.push(Clue::Run(n as u32));
         }
     }
     if matches!(c.content, ContentState::Full | ContentState::Partial) && opts.hash {
@@ -558,7 +555,9 @@ fn rebuild_content(
             c.extras_mut().symlink_target = Some(crate::util::escape::json_name(&t));
         }
     }
-    c.runs = runs;
+    let mut map = map;
+    map.checks = runs;
+    map.checks.shrink_to_fit();
     c.map = Some(Box::new(map));
 }
 

@@ -28,6 +28,7 @@ pub fn candidate_json(c: &DeletedCandidate) -> Value {
                 .collect::<Vec<_>>()),
         );
         m.insert("sha256".into(), json!(c.sha256_hex()));
+        m.insert("runs".into(), json!(c.runs()));
         m.insert("symlink_target".into(), json!(c.symlink_target()));
         m.insert("md5".into(), json!(c.md5_hex()));
         m.insert("evidence".into(), json!(c.evidence_text()));
@@ -42,7 +43,7 @@ pub fn write_content(fs: &Filesystem, c: &DeletedCandidate, w: &mut dyn Write) -
         return w.write_all(d).map_err(|e| Error::io("writing", e));
     }
     if matches!(c.content, ContentState::Full | ContentState::Partial) {
-        return recover::content::stream(fs, &c.runs, c.size.unwrap_or(0), w);
+        return recover::content::stream(fs, c.runs(), c.size.unwrap_or(0), w);
     }
     Ok(())
 }
@@ -119,7 +120,7 @@ pub fn write_recovered(
             n.not_written += 1;
         }
         let missing: Vec<Value> = c
-            .runs
+            .runs()
             .iter()
             .filter(|r| r.state != recover::RunState::Free)
             .map(|r| json!({"logical": r.logical, "physical": r.physical, "len": r.len, "state": r.state}))

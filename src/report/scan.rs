@@ -994,7 +994,7 @@ pub fn block_map(fs: &Filesystem, rec: &Recovery, cells: u64) -> Value {
         if !matches!(c.content, ContentState::Full | ContentState::Partial) {
             continue;
         }
-        for r in &c.runs {
+        for r in c.runs() {
             if r.state != recover::RunState::Free {
                 continue;
             }

@@ -443,7 +443,7 @@ pub fn recovered_runs(fs: &Filesystem) -> Vec<(u64, u64)> {
 pub fn free_runs(rec: &super::Recovery) -> Vec<(u64, u64)> {
     rec.candidates
         .iter()
-        .flat_map(|c| c.runs.iter())
+        .flat_map(|c| c.runs().iter())
         .filter(|r| r.state == super::RunState::Free)
         .map(|r| (r.physical, r.len))
         .collect()
