@@ -98,7 +98,7 @@ fn named(c: &DeletedCandidate) -> bool {
 }
 
 fn free_runs(c: &DeletedCandidate) -> Vec<(u64, u64)> {
-    c.runs
+    c.runs()
         .iter()
         .filter(|r| r.state == RunState::Free)
         .map(|r| (r.physical, r.len))

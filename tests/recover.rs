@@ -50,7 +50,7 @@ fn no_false_claims(m: &serde_json::Value, cands: &[DeletedCandidate]) {
         }
         if c.content == ContentState::Full {
             assert!(
-                c.runs.iter().all(|r| r.state == RunState::Free),
+                c.runs().iter().all(|r| r.state == RunState::Free),
                 "{}: full with non-free runs",
                 path(c)
             );
@@ -192,7 +192,7 @@ fn reallocated_inodes_and_blocks_are_flagged_not_claimed() {
         assert_eq!(c.realloc, !d["reallocated_to"].is_null(), "{}", path(c));
         if d["blocks_in_use_now"].as_u64().unwrap() > 0 {
             assert_eq!(c.content, ContentState::Partial, "{}", path(c));
-            assert!(c.runs.iter().any(|r| r.state == RunState::Reallocated));
+            assert!(c.runs().iter().any(|r| r.state == RunState::Reallocated));
             assert_ne!(c.sha256_hex().as_deref(), d["sha256"].as_str());
         } else {
             assert_eq!(

@@ -166,11 +166,13 @@ pub struct OwnershipMap {
 }
 
 /// Sort, then trim overlaps (the run that starts first keeps the blocks).
+/// In place: a second array was 160 MB for 5M live files.
 fn normalise(mut v: Vec<Span>) -> Vec<Span> {
     v.sort_by_key(|s| (s.start, std::cmp::Reverse(s.len)));
-    let mut out: Vec<Span> = Vec::with_capacity(v.len());
     let mut cursor = 0u64;
-    for mut s in v {
+    let mut kept = 0;
+    for i in 0..v.len() {
+        let mut s = v[i];
         if s.len == 0 {
             continue;
         }
@@ -183,9 +185,11 @@ fn normalise(mut v: Vec<Span>) -> Vec<Span> {
             s.len -= cut as u32;
         }
         cursor = s.end();
-        out.push(s);
+        v[kept] = s;
+        kept += 1;
     }
-    out
+    v.truncate(kept);
+    v
 }
 
 /// The parts of `add` (normalised) not covered by `base` (normalised).

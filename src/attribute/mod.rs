@@ -357,7 +357,7 @@ impl<'a> Attributor<'a> {
                     crate::util::escape::escape_bytes(&c.path),
                     c.name_sources
                         .iter()
-                        .map(|s| name_source_str(s))
+                        .map(name_source_str)
                         .collect::<Vec<_>>()
                         .join(", "),
                     po.why

@@ -55,6 +55,19 @@ impl DeletedInodes {
     }
 }
 
+/// What one group's inode table gave.
+#[derive(Default)]
+struct GroupScan {
+    /// Deleted inodes, in order.
+    found: Vec<u32>,
+    /// The directories among them.
+    dirs: Vec<u32>,
+    /// Deleted directories with inline data (their names are read later).
+    inline_dirs: Vec<Inode>,
+    warns: Vec<String>,
+    scanned: u64,
+}
+
 /// Every deleted inode, by number. Groups are read in parallel, each in
 /// large sequential chunks.
 pub fn scan(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> DeletedInodes {
@@ -67,7 +80,7 @@ pub fn scan(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> DeletedI
     let bitmaps: Vec<Option<crate::ext4::bitmap::Bitmap>> =
         groups.iter().map(|&g| fs.inode_bitmap(g).ok()).collect();
     let _ = alloc;
-    let results: Vec<(Vec<u32>, Vec<u32>, Vec<Inode>, Vec<String>, u64)> = groups
+    let results: Vec<GroupScan> = groups
         .par_iter()
         .map(|&g| {
             let mut found = Vec::new();
@@ -76,7 +89,7 @@ pub fn scan(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> DeletedI
             let mut warns = Vec::new();
             let gd = &fs.groups[g as usize];
             if gd.inode_uninit() {
-                return (found, dirs, inline_dirs, warns, 0); // never used since mkfs
+                return GroupScan::default(); // never used since mkfs
             }
             let table = gd.inode_table;
             let total = ipg * isz;
@@ -84,7 +97,10 @@ pub fn scan(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> DeletedI
                 warns.push(format!(
                     "group {g}: inode table at block {table} is outside the filesystem; skipped"
                 ));
-                return (found, dirs, inline_dirs, warns, 0);
+                return GroupScan {
+                    warns,
+                    ..GroupScan::default()
+                };
             }
             let mut scanned = 0u64;
             let mut off = 0u64;
@@ -127,16 +143,29 @@ pub fn scan(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> DeletedI
                 }
                 off += n;
             }
-            (found, dirs, inline_dirs, warns, scanned)
+            GroupScan {
+                found,
+                dirs,
+                inline_dirs,
+                warns,
+                scanned,
+            }
         })
         .collect();
     let mut out = DeletedInodes::default();
     out.inos
-        .reserve_exact(results.iter().map(|r| r.0.len()).sum());
+        .reserve_exact(results.iter().map(|r| r.found.len()).sum());
     let mut live_cache = HashMap::new();
     let mut seen = std::collections::HashSet::new();
     // Groups in order, inodes in order within each: `inos` is sorted.
-    for (found, dirs, inline_dirs, warns, scanned) in results {
+    for GroupScan {
+        found,
+        dirs,
+        inline_dirs,
+        warns,
+        scanned,
+    } in results
+    {
         rec.stats.inodes_scanned += scanned;
         rec.warnings.extend(warns);
         for i in inline_dirs {
