@@ -353,3 +353,131 @@ fn ls_deleted_lists_like_fls_d() {
         assert!(r["journal_seq"].is_u64());
     }
 }
+
+/// Evidence is kept as typed clues and worded on output; these are the
+/// sentences and report fields of five kernel-made candidates, one per
+/// kind of clue, exactly as they were worded before the change to clues
+/// (`deleted --json` compared byte for byte).
+#[test]
+fn clues_are_worded_as_before_on_kernel_fixtures() {
+    use whiteout::report::recovered::candidate_json;
+    let cases: [(&str, u32, serde_json::Value); 5] = [
+        (
+            "del-realloc",
+            15,
+            serde_json::json!({
+                "path": "/data/old-report.txt",
+                "name_sources": ["journal"],
+                "size_source": "journal",
+                "runs": [
+                    {"len": 1, "logical": 0, "physical": 1553, "state": "reallocated"},
+                    {"len": 2, "logical": 1, "physical": 1554, "state": "free"}
+                ],
+                "sha256": "e2d9ba5bcdcfdeb7ad114313d4120a553a0e1b0c0897abc2f5da923b3b09cae3",
+                "symlink_target": null,
+                "other_paths": [],
+                "evidence": [
+                    "pre-deletion copy of inode 15 in journal transaction 3",
+                    "inode 15 is allocated again to another file",
+                    "name /data/old-report.txt from a journal copy of a directory block (transaction 2)",
+                    "earlier incarnation (generation 2781818057) in journal transaction 3",
+                    "block map from journal (3 blocks, depth 0)",
+                    "blocks 1553+1 are allocated to another file now: possibly overwritten, not claimed"
+                ]
+            }),
+        ),
+        (
+            "del-realloc",
+            16,
+            serde_json::json!({
+                "path": "/data/old-notes.txt",
+                "name_sources": ["journal"],
+                "size_source": "journal",
+                "runs": [{"len": 1, "logical": 0, "physical": 1556, "state": "free"}],
+                "sha256": "bfbcbd5e28d3d7e7bd948a802815892049e7571f95cf3a414a13f823dbb79c8e",
+                "symlink_target": null,
+                "other_paths": [],
+                "evidence": [
+                    "pre-deletion copy of inode 16 in journal transaction 3",
+                    "inode 16 is allocated again to another file",
+                    "name /data/old-notes.txt from a journal copy of a directory block (transaction 2)",
+                    "earlier incarnation (generation 723767762) in journal transaction 3",
+                    "block map from journal (1 blocks, depth 0)"
+                ]
+            }),
+        ),
+        (
+            "del-inline",
+            20,
+            serde_json::json!({
+                "path": "/keep/idir2/y",
+                "name_sources": ["journal"],
+                "size_source": "journal",
+                "runs": [],
+                "sha256": "d271557a0c880a02c4de8e1f8669d57b50f64653749d6b9fdde7ba609c2d784a",
+                "symlink_target": null,
+                "other_paths": [],
+                "evidence": [
+                    "inode 20 in group 0 is unallocated with links 0 and dtime 1795868506",
+                    "pre-deletion copy of inode 20 in journal transaction 3",
+                    "name /keep/idir2/y from a journal copy of a directory block (transaction 2)",
+                    "20 bytes of inline data in the inode"
+                ]
+            }),
+        ),
+        (
+            "del-dirty",
+            34,
+            serde_json::json!({
+                "path": "$Orphan/34",
+                "name_sources": [],
+                "size_source": "none",
+                "runs": [],
+                "sha256": null,
+                "symlink_target": null,
+                "other_paths": [],
+                "evidence": [
+                    "inode 34 in group 0 is unallocated with links 0 and dtime 1795868600",
+                    "no block map survives (depth-0 extents are zeroed at deletion and no journal copy was found)"
+                ]
+            }),
+        ),
+        (
+            "del-slack",
+            18,
+            serde_json::json!({
+                "path": "/small/charlie.txt",
+                "name_sources": ["slack", "journal"],
+                "size_source": "journal",
+                "runs": [{"len": 1, "logical": 0, "physical": 1555, "state": "free"}],
+                "sha256": "949e1e0be2c05dd83b5e2cfa38ffc0fce7f7b7022d8f5ae887d23535124cb84e",
+                "symlink_target": null,
+                "other_paths": [],
+                "evidence": [
+                    "pre-deletion copy of inode 18 in journal transaction 17",
+                    "inode 18 is allocated again to another file",
+                    "name /small/charlie.txt from a journal copy of a directory block (transaction 2)",
+                    "earlier incarnation (generation 772837276) in journal transaction 17",
+                    "block map from journal (1 blocks, depth 0)"
+                ]
+            }),
+        ),
+    ];
+    for (name, ino, want) in cases {
+        let (_, _, cands) = analyse(name);
+        let c = cands
+            .iter()
+            .find(|c| c.inode == ino)
+            .unwrap_or_else(|| panic!("{name}: inode {ino} not a candidate"));
+        let row = candidate_json(c);
+        for (k, v) in want.as_object().unwrap() {
+            assert_eq!(&row[k], v, "{name} inode {ino}: {k}");
+        }
+        // The md5 is worded from the same digests as the sha256.
+        assert_eq!(
+            row["md5"].is_null(),
+            row["sha256"].is_null(),
+            "{name} {ino}"
+        );
+    }
+}

@@ -131,12 +131,11 @@ pub fn scan(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> DeletedI
                     if is_deleted(&inode, allocated) {
                         if inode.is_dir() {
                             dirs.push(ino);
-                        }
-                        if inode.is_dir() && inode.has_flag(crate::ext4::inode::flags::INLINE_DATA)
-                        {
-                            // Names in a deleted inline directory: read
-                            // below, after the parallel part.
-                            inline_dirs.push(inode);
+                            if inode.has_flag(crate::ext4::inode::flags::INLINE_DATA) {
+                                // Names in a deleted inline directory: read
+                                // below, after the parallel part.
+                                inline_dirs.push(inode);
+                            }
                         }
                         found.push(ino);
                     }

@@ -279,7 +279,6 @@ pub fn analyse(fs: &Filesystem, opts: &Options) -> Recovery {
         .dirs()
         .iter()
         .filter_map(|&i| deleted.get(fs, i))
-        .filter(|d| d.file_type() == FileType::Dir)
         .collect();
     for d in deleted_dirs
         .iter()

@@ -203,6 +203,7 @@ pub fn scan_live_dirs(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -
     let max = fs.sb.inodes_count;
     t.dir_path.insert(ROOT_INO, ROOT_INO, b"");
     let mut queue = vec![ROOT_INO];
+    let mut arena_full = false;
     let mut buf = vec![0u8; bs as usize];
     while let Some(d) = queue.pop() {
         let Ok(ino) = fs.inode(d) else { continue };
@@ -216,9 +217,16 @@ pub fn scan_live_dirs(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -
             }
             if e.dirent_type() == crate::ext4::inode::FileType::Dir
                 && !t.dir_path.contains_key(&e.inode)
-                && t.dir_path.insert(e.inode, d, &e.name)
             {
-                queue.push(e.inode);
+                if t.dir_path.insert(e.inode, d, &e.name) {
+                    queue.push(e.inode);
+                } else if !arena_full {
+                    arena_full = true;
+                    rec.warnings.push(format!(
+                        "live tree: directory names past 4 GiB; directory {} and later ones not walked for slack or paths",
+                        e.inode
+                    ));
+                }
             }
         }
         if ino.has_flag(crate::ext4::inode::flags::INLINE_DATA) {

@@ -53,7 +53,7 @@ impl NamesByChild {
         self.0
             .iter()
             .enumerate()
-            .filter(|(k, x)| *k == 0 || self.0[k - 1].0 != x.0)
+            .filter(|(k, x)| k.checked_sub(1).and_then(|p| self.0.get(p)).map(|p| p.0) != Some(x.0))
             .map(|(_, x)| x.0)
     }
 }
