@@ -202,7 +202,6 @@ fn attribution_map(c: &mut Criterion) {
         b.iter(|| {
             whiteout::attribute::Attributor::new(&fs, ctx.as_ref(), &rec)
                 .map
-                .spans()
                 .len()
         })
     });

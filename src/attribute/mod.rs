@@ -19,10 +19,11 @@
 //! 5. **inode proximity**: owners of the nearest inode numbers in the same
 //!    inode group: a hint too.
 
+pub mod live;
 pub mod map;
 pub mod owners;
 
-pub use map::{BlockClass, MetaKind, OwnershipMap, Span, SpanClass};
+pub use map::{BlockClass, Claim, MetaKind, OwnershipMap, Span, SpanClass, SpanKey};
 pub use owners::{Owner, OwnerId, OwnerKind, Owners};
 
 use crate::docker::removed::{find_removed, is_hex64, read_candidate, RemovedContainer};
@@ -30,11 +31,12 @@ use crate::docker::DockerHost;
 use crate::ext4::inode::ROOT_INO;
 use crate::ext4::Filesystem;
 use crate::recover::{CandidateKind, DeletedCandidate, NameSource, Recovery, RunState};
-use map::NO_OWNER;
+use live::LiveOwners;
+use map::{MapBuilder, NO_OWNER};
 use owners::{short, FILESYSTEM, HOST};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Largest deleted content read for rule 3.
 const CONTENT_CAP: u64 = 1 << 20;
@@ -181,20 +183,68 @@ impl DockerContext {
     }
 }
 
+/// Why a deleted candidate has its owner. Its evidence is worded on
+/// demand ([`Attributor::for_candidate`]): worded for every candidate it was
+/// about 900 bytes each, 370 MB for 400k candidates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Basis {
+    /// Rule 3 on Docker daemon metadata: the content names the owner.
+    DaemonContent,
+    /// Rule 2: the recovered path.
+    RecoveredPath,
+    /// Rule 3: an id in the content.
+    Content,
+    /// Rules 4 and 5: allocation locality (the owner may be none).
+    Hint,
+}
+
+/// A candidate's owner, compact.
+#[derive(Clone, Copy, Debug)]
+struct CandOwner {
+    owner: OwnerId,
+    score: f32,
+    /// Index into `whys` of the rule-1 reason of the recovered path.
+    why: u32,
+    basis: Basis,
+}
+
+/// Content ids found in one candidate (rule 3): (owner, count, id).
+type ContentIds = Vec<(OwnerId, usize, String)>;
+
+/// Distinct rule-1 reasons, each stored once.
+#[derive(Default)]
+struct Whys {
+    list: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Whys {
+    fn id(&mut self, why: &str) -> u32 {
+        if let Some(&i) = self.index.get(why) {
+            return i;
+        }
+        let i = self.list.len() as u32;
+        self.list.push(why.to_string());
+        self.index.insert(why.to_string(), i);
+        i
+    }
+}
+
 /// Block, inode and fragment attribution over one filesystem.
 pub struct Attributor<'a> {
     fs: &'a Filesystem,
     pub owners: Owners,
     pub map: OwnershipMap,
-    /// Live inodes reached from the root: (inode, owner, why), sorted.
-    live: Vec<(u32, OwnerId, u32)>,
     whys: Vec<String>,
-    /// Inode → owner for rule 5: live inodes and deleted ones with a
-    /// path or content owner, sorted.
-    neighbours: Vec<(u32, OwnerId)>,
-    /// Candidates: (inode, index), sorted; and their attributions.
-    cand_index: Vec<(u32, usize)>,
-    cand_attr: Vec<Attribution>,
+    /// Rule 5's deleted inodes: not live, owner from a path or content;
+    /// sorted (live inodes come from `live`).
+    dead: Vec<(u32, OwnerId)>,
+    cands: &'a [DeletedCandidate],
+    /// Candidates: (inode, index), sorted; their owners; their content ids
+    /// (candidate index, ids), sorted, only where there are some.
+    cand_index: Vec<(u32, u32)>,
+    cand: Vec<CandOwner>,
+    cand_ids: Vec<(u32, ContentIds)>,
     /// Blocks per owner in each block group / flex group.
     group_owner: Vec<Vec<(OwnerId, u64)>>,
     flex_owner: HashMap<u64, Vec<(OwnerId, u64)>>,
@@ -248,13 +298,68 @@ fn free_runs(c: &DeletedCandidate) -> Vec<(u64, u64)> {
         .collect()
 }
 
+/// Live inodes from one walk of the tree, each with its rule-1 owner.
+fn walk_live(
+    fs: &Filesystem,
+    owners: &mut Owners,
+    whys: &mut Whys,
+    warnings: &mut Vec<String>,
+) -> LiveOwners {
+    let mut live = LiveOwners::new(fs.group_count(), fs.sb.inodes_per_group);
+    // (inode << 32 | index into `pairs`): 8 bytes a live inode until
+    // sorted into runs. Reserved from the superblock's count of used
+    // inodes (bounded: it may lie).
+    let used = fs.sb.inodes_count.saturating_sub(fs.sb.free_inodes_count) as usize;
+    let mut found: Vec<u64> = Vec::with_capacity(used.min(1 << 24));
+    let mut pairs: Vec<(OwnerId, u32)> = Vec::new();
+    let mut pair_idx: HashMap<(OwnerId, u32), u32> = HashMap::new();
+    let mut pair = |o: OwnerId, w: u32| -> u32 {
+        *pair_idx.entry((o, w)).or_insert_with(|| {
+            pairs.push((o, w));
+            pairs.len() as u32 - 1
+        })
+    };
+    let mut past_end = 0u64;
+    if live.insert(ROOT_INO) {
+        let w = whys.id("the root directory");
+        found.push((ROOT_INO as u64) << 32 | pair(HOST, w) as u64);
+    }
+    let walk = fs.walk(ROOT_INO, b"", &mut |w| {
+        let ino = w.entry.inode;
+        if ino == 0 || live.contains(ino) {
+            return;
+        }
+        if !live.insert(ino) {
+            past_end += 1;
+            return;
+        }
+        let po = owners.of_path(w.path, true);
+        let wi = whys.id(&po.why);
+        found.push((ino as u64) << 32 | pair(po.owner, wi) as u64);
+    });
+    if let Err(e) = walk {
+        warnings.push(format!("live tree walk: {e}"));
+    }
+    if past_end > 0 {
+        warnings.push(format!(
+            "live tree walk: {past_end} directory entries name inodes past the last inode group; not attributed"
+        ));
+    }
+    found.sort_unstable();
+    live.set_owners(found.iter().filter_map(|&x| {
+        let &(o, w) = pairs.get((x & 0xffff_ffff) as usize)?;
+        Some(((x >> 32) as u32, o, w))
+    }));
+    live
+}
+
 impl<'a> Attributor<'a> {
     /// Build the ownership map from one walk of the live tree and the
     /// recovery candidates.
     pub fn new(
         fs: &'a Filesystem,
         docker: Option<&DockerContext>,
-        rec: &Recovery,
+        rec: &'a Recovery,
     ) -> Attributor<'a> {
         let mut warnings = Vec::new();
         let mut owners = Owners::new(
@@ -264,157 +369,137 @@ impl<'a> Attributor<'a> {
         // 1. Metadata.
         let meta = metadata_spans(fs);
         // 2. One walk of the live tree: inode → owner by path.
-        let mut whys: Vec<String> = Vec::new();
-        let mut why_idx: HashMap<String, u32> = HashMap::new();
-        let mut live: Vec<(u32, OwnerId, u32)> = vec![(ROOT_INO, HOST, 0)];
-        whys.push("the root directory".into());
-        why_idx.insert(whys[0].clone(), 0);
-        let mut seen: HashSet<u32> = HashSet::new();
-        seen.insert(ROOT_INO);
-        let walk = fs.walk(ROOT_INO, b"", &mut |w| {
-            let ino = w.entry.inode;
-            if ino == 0 || !seen.insert(ino) {
-                return;
+        let mut whys = Whys::default();
+        let live = walk_live(fs, &mut owners, &mut whys, &mut warnings);
+        let mut builder = MapBuilder::new(fs);
+        builder.add(&meta);
+        drop(meta);
+        // Block maps of live inodes, in parallel by inode group, a batch
+        // of groups at a time: the runs go straight into their block
+        // groups, never all into one array.
+        let igroups: Vec<u64> = (0..live.groups()).collect();
+        for batch in igroups.chunks(256) {
+            let parts: Vec<Vec<Span>> = batch
+                .par_iter()
+                .map(|&g| {
+                    let mut out = Vec::new();
+                    for (ino, _) in live.group(g) {
+                        let Ok(inode) = fs.inode(ino) else { continue };
+                        let class = SpanKey::Allocated(ino);
+                        let bm = fs.block_map(&inode);
+                        for r in &bm.runs {
+                            map::runs(fs, r.physical, r.len, class, &mut out);
+                        }
+                        for &b in &bm.meta_blocks {
+                            map::runs(fs, b, 1, class, &mut out);
+                        }
+                        if inode.file_acl != 0 {
+                            map::runs(fs, inode.file_acl, 1, class, &mut out);
+                        }
+                    }
+                    out
+                })
+                .collect();
+            for p in &parts {
+                builder.add(p);
             }
-            let po = owners.of_path(w.path, true);
-            let n = whys.len() as u32;
-            let wi = *why_idx.entry(po.why.clone()).or_insert_with(|| {
-                whys.push(po.why.clone());
-                n
-            });
-            live.push((ino, po.owner, wi));
-        });
-        if let Err(e) = walk {
-            warnings.push(format!("live tree walk: {e}"));
         }
-        live.sort_unstable_by_key(|x| x.0);
-        // Block maps of live inodes, in parallel.
-        let allocated: Vec<Span> = live
-            .par_iter()
-            .flat_map_iter(|&(ino, owner, _)| {
-                let mut out = Vec::new();
-                let Ok(inode) = fs.inode(ino) else { return out };
-                let class = SpanClass::Allocated { owner, inode: ino };
-                let bm = fs.block_map(&inode);
-                for r in &bm.runs {
-                    map::runs(fs, r.physical, r.len, class, &mut out);
-                }
-                for &b in &bm.meta_blocks {
-                    map::runs(fs, b, 1, class, &mut out);
-                }
-                if inode.file_acl != 0 {
-                    map::runs(fs, inode.file_acl, 1, class, &mut out);
-                }
-                out
-            })
-            .collect();
         // 3. Deleted candidates: rule 2 (recovered path), rule 3 (content).
-        let cands = &rec.candidates;
-        let path_owner: Vec<Option<owners::PathOwner>> = cands
+        // Paths first: they register owners (ids seen only in a path) that
+        // rule 3 then finds in content.
+        let cands = rec.candidates.as_slice();
+        let path_owner: Vec<Option<(OwnerId, u32)>> = cands
             .iter()
             .map(|c| {
-                (is_named(c) && !orphan_before_id(&c.path)).then(|| owners.of_path(&c.path, true))
+                (is_named(c) && !orphan_before_id(&c.path)).then(|| {
+                    let po = owners.of_path(&c.path, true);
+                    (po.owner, whys.id(&po.why))
+                })
             })
             .collect();
-        let content_ids: Vec<Vec<(OwnerId, usize, String)>> = cands
+        let cand_ids: Vec<(u32, ContentIds)> = cands
             .par_iter()
-            .map(|c| {
-                if let Some(t) = c.symlink_target() {
-                    return owners.ids_in_content(t.as_bytes());
-                }
-                let small = c.inline_data().is_some() || c.size.is_some_and(|s| s <= CONTENT_CAP);
-                if !small {
-                    return Vec::new();
-                }
-                read_candidate(fs, c, CONTENT_CAP)
-                    .map(|b| owners.ids_in_content(&b))
-                    .unwrap_or_default()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let ids = if let Some(t) = c.symlink_target() {
+                    owners.ids_in_content(t.as_bytes())
+                } else if c.inline_data().is_some() || c.size.is_some_and(|s| s <= CONTENT_CAP) {
+                    read_candidate(fs, c, CONTENT_CAP)
+                        .map(|b| owners.ids_in_content(&b))
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                (!ids.is_empty()).then_some((i as u32, ids))
             })
             .collect();
-        let mut cand_attr: Vec<Option<Attribution>> = Vec::with_capacity(cands.len());
-        for (i, c) in cands.iter().enumerate() {
-            let ids = &content_ids[i];
+        let mut ids_at = cand_ids.iter().peekable();
+        let mut cand: Vec<CandOwner> = Vec::with_capacity(cands.len());
+        for (i, po) in path_owner.iter().enumerate() {
+            let ids: &[(OwnerId, usize, String)] = match ids_at.peek() {
+                Some((j, v)) if *j as usize == i => {
+                    ids_at.next();
+                    v
+                }
+                _ => &[],
+            };
             // Daemon metadata about one container or layer (a short link,
             // a record) belongs to what its content names.
-            let daemon_path = path_owner[i]
-                .as_ref()
-                .is_some_and(|po| owners.get(po.owner).kind == OwnerKind::Daemon);
-            let mut a = if let (true, Some((o, n, id))) = (daemon_path, ids.first()) {
-                let mut a = attribution_for(&owners, *o, Confidence::Medium, 0.8, "content");
-                a.evidence.push(format!(
-                    "rule 3: the recovered content names {} {} ({n} time(s)); the path {} is Docker daemon metadata ({})",
-                    owners.get(*o).kind.as_str(),
-                    short(id),
-                    crate::util::escape::escape_bytes(&c.path),
-                    path_owner[i].as_ref().map(|p| p.why.as_str()).unwrap_or("")
-                ));
-                Some(a)
-            } else if let Some(po) = &path_owner[i] {
-                let mut a =
-                    attribution_for(&owners, po.owner, Confidence::High, 0.95, "recovered-path");
-                a.evidence.push(format!(
-                    "rule 2: recovered path {} (name from {}): {}",
-                    crate::util::escape::escape_bytes(&c.path),
-                    c.name_sources
-                        .iter()
-                        .map(name_source_str)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    po.why
-                ));
-                Some(a)
-            } else if let Some((o, n, id)) = ids.first() {
-                let mut a = attribution_for(&owners, *o, Confidence::Medium, 0.7, "content");
-                a.evidence.push(format!(
-                    "rule 3: the recovered content mentions id {} {n} time(s)",
-                    short(id)
-                ));
-                Some(a)
-            } else {
-                None
-            };
-            if let Some(a) = &mut a {
-                for (o, n, id) in ids.iter().take(4) {
-                    let tag = if Some(*o) == a.owner_id {
-                        "agrees"
-                    } else {
-                        "another owner"
-                    };
-                    if a.rule != "content" || Some(*o) != a.owner_id {
-                        a.evidence.push(format!(
-                            "rule 3: content mentions {} {} {n} time(s) ({tag})",
-                            owners.get(*o).kind.as_str(),
-                            short(id)
-                        ));
+            let first = ids.first().map(|x| x.0);
+            cand.push(match (po, first) {
+                (Some((o, why)), Some(f)) if owners.get(*o).kind == OwnerKind::Daemon => {
+                    CandOwner {
+                        owner: f,
+                        score: 0.8,
+                        why: *why,
+                        basis: Basis::DaemonContent,
                     }
                 }
-            }
-            cand_attr.push(a);
+                (Some((o, why)), _) => CandOwner {
+                    owner: *o,
+                    score: 0.95,
+                    why: *why,
+                    basis: Basis::RecoveredPath,
+                },
+                (None, Some(f)) => CandOwner {
+                    owner: f,
+                    score: 0.7,
+                    why: 0,
+                    basis: Basis::Content,
+                },
+                (None, None) => CandOwner {
+                    owner: NO_OWNER,
+                    score: 0.0,
+                    why: 0,
+                    basis: Basis::Hint,
+                },
+            });
         }
+        drop(path_owner);
         // Claimed runs: strong when the owner came from rule 2 or 3.
+        let mut claims: Vec<Claim> = Vec::with_capacity(cands.len());
         let mut claimed = Vec::new();
-        for (c, a) in cands.iter().zip(&cand_attr) {
-            let (owner, strong, score) = match a {
-                Some(a) => (a.owner_id.unwrap_or(NO_OWNER), true, a.score),
-                None => (NO_OWNER, false, 0.0),
-            };
-            let class = SpanClass::Claimed {
-                owner,
+        for (i, (c, r)) in cands.iter().zip(&cand).enumerate() {
+            claims.push(Claim {
                 inode: c.inode,
-                strong,
-                score,
-            };
+                owner: r.owner,
+                strong: r.basis != Basis::Hint,
+                score: r.score,
+            });
+            claimed.clear();
             for (s, l) in free_runs(c) {
-                map::runs(fs, s, l, class, &mut claimed);
+                map::runs(fs, s, l, SpanKey::Claimed(i as u32), &mut claimed);
             }
+            builder.add(&claimed);
         }
-        let omap = OwnershipMap::build(fs, vec![meta, allocated, claimed]);
+        let omap = builder.finish(fs, live, claims);
+        let live = &omap.live;
         // 4. Locality tables for rules 4 and 5.
         let groups = omap.group_count();
         let mut group_owner: Vec<Vec<(OwnerId, u64)>> = vec![Vec::new(); groups as usize];
         for (g, v) in group_owner.iter_mut().enumerate() {
             for s in omap.group_spans(g as u64) {
-                if let Some(o) = s.owner() {
+                if let Some(o) = omap.owner(s) {
                     add_count(v, o, s.len as u64);
                 }
             }
@@ -427,75 +512,150 @@ impl<'a> Attributor<'a> {
                 add_count(e, o, n);
             }
         }
-        let mut neighbours: Vec<(u32, OwnerId)> = live.iter().map(|&(i, o, _)| (i, o)).collect();
-        let live_set: HashSet<u32> = live.iter().map(|x| x.0).collect();
-        for (c, a) in cands.iter().zip(&cand_attr) {
-            if let Some(o) = a.as_ref().and_then(|a| a.owner_id) {
-                if !live_set.contains(&c.inode) {
-                    neighbours.push((c.inode, o));
-                }
-            }
-        }
-        neighbours.sort_unstable();
-        neighbours.dedup_by_key(|x| x.0);
+        // Deleted inodes with a path or content owner; for an inode with
+        // several, the lowest owner id.
+        let mut dead: Vec<(u32, OwnerId)> = cands
+            .iter()
+            .zip(&cand)
+            .filter(|(c, r)| r.basis != Basis::Hint && !live.contains(c.inode))
+            .map(|(c, r)| (c.inode, r.owner))
+            .collect();
+        dead.sort_unstable();
+        dead.dedup_by_key(|x| x.0);
         let mut igroup_owner: HashMap<u64, Vec<(OwnerId, u64)>> = HashMap::new();
-        for &(i, o) in &neighbours {
+        for (i, o) in live.iter().chain(dead.iter().copied()) {
             add_count(igroup_owner.entry(fs.inode_group_of(i)).or_default(), o, 1);
         }
-        let mut cand_index: Vec<(u32, usize)> = cands
+        let mut cand_index: Vec<(u32, u32)> = cands
             .iter()
             .enumerate()
-            .map(|(i, c)| (c.inode, i))
+            .map(|(i, c)| (c.inode, i as u32))
             .collect();
         // Named candidates first for an inode with several.
-        cand_index.sort_by_key(|&(ino, i)| (ino, cand_attr[i].is_none(), i));
+        cand_index.sort_by_key(|&(ino, i)| {
+            let hint = cand.get(i as usize).is_none_or(|r| r.basis == Basis::Hint);
+            (ino, hint, i)
+        });
         let mut at = Attributor {
             fs,
             owners,
             map: omap,
-            live,
-            whys,
-            neighbours,
+            whys: whys.list,
+            dead,
+            cands,
             cand_index,
-            cand_attr: Vec::new(),
+            cand: Vec::new(),
+            cand_ids,
             group_owner,
             flex_owner,
             igroup_owner,
             warnings,
         };
-        // 5. Nameless candidates: rules 4 and 5 (hints).
-        let hinted: Vec<(usize, Attribution)> = cands
+        // 5. Nameless candidates: rules 4 and 5 (hints). Only the owner
+        // and score are kept; the wording is redone on demand.
+        let hinted: Vec<(usize, OwnerId, f32)> = cands
             .par_iter()
             .enumerate()
-            .filter(|(i, _)| cand_attr[*i].is_none())
-            .map(|(i, c)| {
-                (
-                    i,
-                    at.hint_attribution(&free_runs(c), Some(c.inode), Some(c.inode)),
-                )
+            .filter(|(i, _)| cand.get(*i).is_some_and(|r| r.basis == Basis::Hint))
+            .filter_map(|(i, c)| {
+                let a = at.hint_attribution(&free_runs(c), Some(c.inode), Some(c.inode));
+                let o = a.owner_id.filter(|_| a.hint)?;
+                Some((i, o, a.score))
             })
             .collect();
-        for (i, a) in hinted {
-            cand_attr[i] = Some(a);
+        // Record hint owners on the weak claims of their inode (the last
+        // candidate of an inode wins).
+        let mut by_ino: HashMap<u32, (OwnerId, f32)> = HashMap::new();
+        for &(i, o, score) in &hinted {
+            if let (Some(r), Some(c)) = (cand.get_mut(i), cands.get(i)) {
+                r.owner = o;
+                r.score = score;
+                by_ino.insert(c.inode, (o, score));
+            }
         }
-        let cand_attr: Vec<Attribution> = cand_attr
-            .into_iter()
-            .map(|a| {
-                a.unwrap_or_else(|| {
-                    Attribution::none(vec!["no path, content or locality evidence".into()])
-                })
-            })
-            .collect();
-        // Record hint owners on their claimed runs.
-        let by_ino: HashMap<u32, (OwnerId, f32)> = cands
-            .iter()
-            .zip(&cand_attr)
-            .filter(|(_, a)| a.hint)
-            .filter_map(|(c, a)| a.owner_id.map(|o| (c.inode, (o, a.score))))
-            .collect();
-        at.map.set_hint_owners(&by_ino);
-        at.cand_attr = cand_attr;
+        for (i, (c, r)) in cands.iter().zip(&cand).enumerate() {
+            if r.basis == Basis::Hint {
+                if let Some(&(o, score)) = by_ino.get(&c.inode) {
+                    at.map.set_claim(i, o, score);
+                }
+            }
+        }
+        at.cand = cand;
         at
+    }
+
+    /// Content ids of candidate `i` (rule 3).
+    fn content_ids(&self, i: usize) -> &[(OwnerId, usize, String)] {
+        let k = self.cand_ids.partition_point(|x| (x.0 as usize) < i);
+        match self.cand_ids.get(k) {
+            Some((j, v)) if *j as usize == i => v,
+            _ => &[],
+        }
+    }
+
+    /// Word candidate `i`'s attribution.
+    fn word_candidate(&self, i: usize, c: &DeletedCandidate, r: CandOwner) -> Attribution {
+        let ids = self.content_ids(i);
+        let why = self
+            .whys
+            .get(r.why as usize)
+            .map(String::as_str)
+            .unwrap_or("");
+        let mut a = match r.basis {
+            Basis::Hint => {
+                return self.hint_attribution(&free_runs(c), Some(c.inode), Some(c.inode));
+            }
+            Basis::DaemonContent => {
+                let mut a = self.owner_attr(r.owner, Confidence::Medium, r.score, "content");
+                if let Some((o, n, id)) = ids.first() {
+                    a.evidence.push(format!(
+                        "rule 3: the recovered content names {} {} ({n} time(s)); the path {} is Docker daemon metadata ({why})",
+                        self.owners.get(*o).kind.as_str(),
+                        short(id),
+                        crate::util::escape::escape_bytes(&c.path),
+                    ));
+                }
+                a
+            }
+            Basis::RecoveredPath => {
+                let mut a = self.owner_attr(r.owner, Confidence::High, r.score, "recovered-path");
+                a.evidence.push(format!(
+                    "rule 2: recovered path {} (name from {}): {why}",
+                    crate::util::escape::escape_bytes(&c.path),
+                    c.name_sources
+                        .iter()
+                        .map(name_source_str)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ));
+                a
+            }
+            Basis::Content => {
+                let mut a = self.owner_attr(r.owner, Confidence::Medium, r.score, "content");
+                if let Some((_, n, id)) = ids.first() {
+                    a.evidence.push(format!(
+                        "rule 3: the recovered content mentions id {} {n} time(s)",
+                        short(id)
+                    ));
+                }
+                a
+            }
+        };
+        for (o, n, id) in ids.iter().take(4) {
+            let tag = if Some(*o) == a.owner_id {
+                "agrees"
+            } else {
+                "another owner"
+            };
+            if a.rule != "content" || Some(*o) != a.owner_id {
+                a.evidence.push(format!(
+                    "rule 3: content mentions {} {} {n} time(s) ({tag})",
+                    self.owners.get(*o).kind.as_str(),
+                    short(id)
+                ));
+            }
+        }
+        a
     }
 
     fn owner_attr(
@@ -511,8 +671,7 @@ impl<'a> Attributor<'a> {
     /// The attribution of inode `ino`: live (rule 1), deleted (rules 2, 3,
     /// or hints), or unknown (hints from its number and any block map).
     pub fn for_inode(&self, ino: u32) -> Attribution {
-        if let Ok(i) = self.live.binary_search_by_key(&ino, |x| x.0) {
-            let (_, o, w) = self.live[i];
+        if let Some((o, w)) = self.map.live.get(ino) {
             let mut a = self.owner_attr(o, Confidence::Certain, 1.0, "path");
             a.evidence.push(format!(
                 "rule 1: live inode {ino}: {}",
@@ -523,8 +682,7 @@ impl<'a> Attributor<'a> {
         }
         let k = self.cand_index.partition_point(|x| x.0 < ino);
         if let Some(&(_, idx)) = self.cand_index.get(k).filter(|x| x.0 == ino) {
-            if let Some(a) = self.cand_attr.get(idx) {
-                let mut a = a.clone();
+            if let Some(mut a) = self.for_candidate(idx as usize) {
                 if !a.hint {
                     self.add_inode_evidence(&mut a, ino);
                 }
@@ -545,8 +703,9 @@ impl<'a> Attributor<'a> {
     }
 
     /// The attribution of a candidate by its index in `Recovery::candidates`.
-    pub fn for_candidate(&self, index: usize) -> Option<&Attribution> {
-        self.cand_attr.get(index)
+    pub fn for_candidate(&self, index: usize) -> Option<Attribution> {
+        let (c, r) = (self.cands.get(index)?, self.cand.get(index)?);
+        Some(self.word_candidate(index, c, *r))
     }
 
     /// The owner of `len` blocks from `start` (a carved fragment or any range).
@@ -561,19 +720,17 @@ impl<'a> Attributor<'a> {
         // What the map already knows about these blocks.
         let mut known: Vec<(SpanClass, u64)> = Vec::new();
         let mut covered = 0u64;
-        let mut i = self.map.first_after(start);
-        let spans = self.map.spans();
-        while let Some(s) = spans.get(i) {
-            if s.start >= end || known.len() > 64 {
+        for s in self.map.after(start) {
+            if s.start() >= end || known.len() > 64 {
                 break;
             }
-            let n = s.end().min(end) - s.start.max(start);
+            let n = s.end().min(end) - s.start().max(start);
             covered += n;
-            match known.iter_mut().find(|x| x.0 == s.class) {
+            let class = self.map.class(s);
+            match known.iter_mut().find(|x| x.0 == class) {
                 Some(x) => x.1 += n,
-                None => known.push((s.class, n)),
+                None => known.push((class, n)),
             }
-            i += 1;
         }
         known.sort_by_key(|b| std::cmp::Reverse(b.1));
         if let Some(&(class, n)) = known.first() {
@@ -686,15 +843,13 @@ impl<'a> Attributor<'a> {
         if !blocks.is_empty() {
             let mut near: HashMap<OwnerId, f64> = HashMap::new();
             let mut nearest: Option<(u64, OwnerId)> = None;
-            let spans = self.map.spans();
             for &(s, l) in blocks.iter().take(16) {
                 let e = s.saturating_add(l.max(1));
-                let k0 = self.map.first_after(s);
                 let mut visit = |sp: &Span, d: u64, taken: &mut usize| {
-                    if exclude.is_some() && sp.inode() == exclude {
+                    if exclude.is_some() && self.map.inode(sp) == exclude {
                         return;
                     }
-                    let Some(o) = sp.owner() else { return };
+                    let Some(o) = self.map.owner(sp) else { return };
                     let w = 1.0 / (1.0 + *taken as f64) / (1.0 + d as f64 / 8.0);
                     *near.entry(o).or_default() += w;
                     *taken += 1;
@@ -704,7 +859,7 @@ impl<'a> Attributor<'a> {
                 };
                 // The nearest owned runs before the range, then after it.
                 let mut taken = 0;
-                for (n, sp) in spans[..k0.min(spans.len())].iter().rev().enumerate() {
+                for (n, sp) in self.map.before(s).enumerate() {
                     let d = s.saturating_sub(sp.end());
                     if taken >= NEAR_RUNS || n >= NEAR_MAX_SPANS || d > NEAR_WINDOW {
                         break;
@@ -712,8 +867,8 @@ impl<'a> Attributor<'a> {
                     visit(sp, d, &mut taken);
                 }
                 let mut taken = 0;
-                for (n, sp) in spans.get(k0..).unwrap_or(&[]).iter().enumerate() {
-                    let d = sp.start.saturating_sub(e);
+                for (n, sp) in self.map.after(s).enumerate() {
+                    let d = sp.start().saturating_sub(e);
                     if taken >= NEAR_RUNS || n >= NEAR_MAX_SPANS || d > NEAR_WINDOW {
                         break;
                     }
@@ -736,8 +891,8 @@ impl<'a> Attributor<'a> {
                     v.iter().map(|&(o, n)| (o, n as f64)).collect();
                 if let Some(x) = exclude {
                     for sp in self.map.group_spans(g) {
-                        if sp.inode() == Some(x) {
-                            if let Some(o) = sp.owner() {
+                        if self.map.inode(sp) == Some(x) {
+                            if let Some(o) = self.map.owner(sp) {
                                 if let Some(c) = comp.get_mut(&o) {
                                     *c = (*c - sp.len as f64).max(0.0);
                                 }
@@ -772,18 +927,27 @@ impl<'a> Attributor<'a> {
         // Rule 5: the nearest inode numbers.
         if let Some(ino) = ino {
             let g = self.fs.inode_group_of(ino);
-            let k = self.neighbours.partition_point(|x| x.0 < ino);
+            let k = self.dead.partition_point(|x| x.0 < ino);
             let mut near: HashMap<OwnerId, f64> = HashMap::new();
             let mut list = Vec::new();
             // Walk outwards lazily from `ino`: each side stops after a few
             // inodes or at the group edge (collecting a side first made every
             // call linear in the number of attributed inodes).
-            let below: &mut dyn Iterator<Item = &(u32, OwnerId)> =
-                &mut self.neighbours[..k].iter().rev();
-            let above: &mut dyn Iterator<Item = &(u32, OwnerId)> = &mut self.neighbours[k..].iter();
-            for side in [below, above] {
+            let below = merge_by_inode(
+                self.map.live.near(ino, false),
+                self.dead[..k].iter().rev().copied(),
+                true,
+            );
+            let above = merge_by_inode(
+                self.map.live.near(ino, true),
+                self.dead[k..].iter().copied(),
+                false,
+            );
+            let sides: [Box<dyn Iterator<Item = (u32, OwnerId)>>; 2] =
+                [Box::new(below), Box::new(above)];
+            for side in sides {
                 let mut taken = 0;
-                for &(n, o) in side {
+                for (n, o) in side {
                     if taken >= NEAR_INODES || self.fs.inode_group_of(n) != g {
                         break;
                     }
@@ -860,7 +1024,7 @@ impl<'a> Attributor<'a> {
         let (mut meta, mut unk_alloc, mut claimed_none, mut free) = (0u64, 0u64, 0u64, 0u64);
         for s in self.map.spans() {
             let l = s.len as u64;
-            match s.class {
+            match self.map.class(s) {
                 SpanClass::Metadata(_) => meta += l,
                 SpanClass::Allocated { owner, .. } => {
                     if let Some(x) = alloc.get_mut(owner as usize) {
@@ -930,19 +1094,18 @@ impl<'a> Attributor<'a> {
             rows.push((s, e, c));
         };
         let mut b = start;
-        let spans = self.map.spans();
-        let mut i = self.map.first_after(start);
+        let mut spans = self.map.after(start).peekable();
         while b < end && rows.len() < max_rows {
-            let next = spans.get(i).filter(|s| s.start < end);
+            let next = spans.peek().copied().filter(|s| s.start() < end);
             match next {
-                Some(s) if s.start <= b => {
+                Some(s) if s.start() <= b => {
                     let e = s.end().min(end);
                     push(b, e, self.map.class_of(self.fs, b), &mut rows);
                     b = e;
-                    i += 1;
+                    spans.next();
                 }
                 _ => {
-                    let gap_end = next.map(|s| s.start).unwrap_or(end);
+                    let gap_end = next.map(|s| s.start()).unwrap_or(end);
                     // Split the gap by bitmap state, one group bitmap at a time.
                     while b < gap_end && rows.len() < max_rows {
                         let g = self.map.group_of(b);
@@ -979,6 +1142,21 @@ impl<'a> Attributor<'a> {
     pub fn owner(&self, id: OwnerId) -> &Owner {
         self.owners.get(id)
     }
+}
+
+/// Two inode-ordered sequences of distinct inodes as one, descending when
+/// `desc`.
+fn merge_by_inode<'x>(
+    a: impl Iterator<Item = (u32, OwnerId)> + 'x,
+    b: impl Iterator<Item = (u32, OwnerId)> + 'x,
+    desc: bool,
+) -> impl Iterator<Item = (u32, OwnerId)> + 'x {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if (x.0 < y.0) != desc => a.next(),
+        (Some(_), None) => a.next(),
+        _ => b.next(),
+    })
 }
 
 fn attribution_for(
@@ -1031,7 +1209,7 @@ fn metadata_spans(fs: &Filesystem) -> Vec<Span> {
                     fs,
                     first,
                     1,
-                    SpanClass::Metadata(MetaKind::Superblock),
+                    SpanKey::Metadata(MetaKind::Superblock),
                     &mut out,
                 );
             }
@@ -1046,14 +1224,14 @@ fn metadata_spans(fs: &Filesystem) -> Vec<Span> {
                     _ if b > first && b <= first + gdt => MetaKind::Gdt,
                     _ => MetaKind::ReservedGdt,
                 };
-                map::runs(fs, b, 1, SpanClass::Metadata(kind), &mut out);
+                map::runs(fs, b, 1, SpanKey::Metadata(kind), &mut out);
             }
             if let Some(gd) = fs.groups.get(g as usize) {
                 map::runs(
                     fs,
                     gd.inode_table,
                     itb,
-                    SpanClass::Metadata(MetaKind::InodeTable),
+                    SpanKey::Metadata(MetaKind::InodeTable),
                     &mut out,
                 );
             }
@@ -1063,13 +1241,7 @@ fn metadata_spans(fs: &Filesystem) -> Vec<Span> {
     let mut out: Vec<Span> = per_group.into_iter().flatten().collect();
     let fdb = fs.sb.first_data_block as u64;
     if fdb > 0 {
-        map::runs(
-            fs,
-            0,
-            fdb,
-            SpanClass::Metadata(MetaKind::BootBlock),
-            &mut out,
-        );
+        map::runs(fs, 0, fdb, SpanKey::Metadata(MetaKind::BootBlock), &mut out);
     }
     for (ino, kind) in [
         (fs.journal_inode(), MetaKind::Journal),
@@ -1082,10 +1254,10 @@ fn metadata_spans(fs: &Filesystem) -> Vec<Span> {
         }
         let bm = fs.block_map(&inode);
         for r in &bm.runs {
-            map::runs(fs, r.physical, r.len, SpanClass::Metadata(kind), &mut out);
+            map::runs(fs, r.physical, r.len, SpanKey::Metadata(kind), &mut out);
         }
         for &b in &bm.meta_blocks {
-            map::runs(fs, b, 1, SpanClass::Metadata(kind), &mut out);
+            map::runs(fs, b, 1, SpanKey::Metadata(kind), &mut out);
         }
     }
     out
