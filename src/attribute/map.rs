@@ -1,8 +1,8 @@
 //! The block ownership map: every block of the filesystem classified as
 //! metadata, allocated to an inode (and so to an owner), claimed by deleted
-//! evidence, or unallocated. Stored as sorted, non-overlapping runs split
-//! at group boundaries, with an index of each group's first run: memory
-//! grows with the number of extents, never with the disk size.
+//! evidence, or unallocated. Stored as sorted, non-overlapping 16-byte runs,
+//! one array per block group (no run crosses a group), built one group at a
+//! time: memory grows with the number of extents, never with the disk size.
 
 use super::live::LiveOwners;
 use super::owners::OwnerId;

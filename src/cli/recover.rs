@@ -24,26 +24,18 @@ fn run_recovery(fs: &Filesystem) -> Recovery {
 pub fn deleted(fs: &Filesystem, as_json: bool) -> Result<i32> {
     let r = run_recovery(fs);
     let ctx = crate::attribute::DockerContext::load(fs, &r);
-    // Only JSON rows show the classification; without Docker each row's
-    // is made as it is written.
-    let classes = match ctx.as_ref().filter(|_| as_json) {
-        Some(ctx) => {
-            crate::docker::classify::classify_deleted(&ctx.host, &ctx.removed, &r.candidates)
-        }
-        None => Vec::new(),
-    };
+    // Only JSON rows show the classification.
+    let classes = crate::docker::classify::Classes::new(
+        ctx.as_ref()
+            .filter(|_| as_json)
+            .map(|c| (&c.host, c.removed.as_slice())),
+        &r.candidates,
+    );
     let at = as_json.then(|| crate::attribute::Attributor::new(fs, ctx.as_ref(), &r));
     let mut out = Out::new();
     for (i, c) in r.candidates.iter().enumerate() {
         if as_json {
-            let plain;
-            let k = match classes.get(i) {
-                Some(k) => k,
-                None => {
-                    plain = crate::docker::classify::plain(c);
-                    &plain
-                }
-            };
+            let Some(k) = classes.get(i) else { break };
             let mut row = candidate_json(c);
             if let Value::Object(m) = &mut row {
                 if let Some(a) = at.as_ref().and_then(|at| at.for_candidate(i)) {

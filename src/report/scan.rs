@@ -11,7 +11,7 @@ use super::extract::SafeDir;
 use super::hashing::{self, FileState, Hashes};
 use super::recovered::{self, candidate_json};
 use super::timeline::Timeline;
-use crate::docker::classify::{self, Classification};
+use crate::docker::classify::Classes;
 use crate::docker::overlay::{layer_marks, LayerFormat, MergedView};
 use crate::docker::removed::{self, RemovedContainer};
 use crate::docker::{findings, logs, tarsplit, DockerHost, Finding, Whiteout};
@@ -316,11 +316,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         removed::merge_carved(&mut g, &host, &traces);
         g
     };
-    let classes: Vec<Classification> = if host.roots.is_empty() {
-        rec.candidates.iter().map(classify::plain).collect()
-    } else {
-        classify::classify_deleted(&host, &gone, &rec.candidates)
-    };
+    let classes = Classes::new(Some((&host, &gone)), &rec.candidates);
     let mut fws = Vec::new();
     let found: Vec<Finding> = findings::collect(&fs, &host.roots, &host.containers, &mut fws);
     log.warn_all("findings", &fws);
@@ -524,7 +520,8 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     log.warn_all("filesystem, merged views and recovered files", &ws);
     log.phase_done("host bodyfile and timeline, merged views, recovered files (side by side)");
     // Deleted candidates: host path, and the in-container path.
-    for (c, k) in rec.candidates.iter().zip(&classes) {
+    for (i, c) in rec.candidates.iter().enumerate() {
+        let Some(k) = classes.get(i) else { break };
         let mode = if c.mode == 0 {
             type_bits(c.file_type)
         } else {
@@ -670,7 +667,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         }
         v
     };
-    let n_candidates = rec.candidates.len().min(classes.len());
+    let n_candidates = classes.len();
     let removed_json: Vec<Value> = gone
         .iter()
         .map(|g| {
@@ -777,20 +774,17 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     // The HTML shows the first 5000 candidates and the first 2000 of each
     // container: only those are built.
     let mut report = report;
-    let mut per: std::collections::HashMap<&str, usize> = Default::default();
-    let shown: Vec<Value> = classes
-        .iter()
-        .take(n_candidates)
-        .enumerate()
-        .filter(|(i, k)| {
-            let n = k.container.as_deref().map(|c| {
+    let mut per: std::collections::HashMap<String, usize> = Default::default();
+    let shown: Vec<Value> = (0..n_candidates)
+        .filter(|&i| {
+            let n = classes.get(i).and_then(|k| k.container.clone()).map(|c| {
                 let n = per.entry(c).or_default();
                 *n += 1;
                 *n
             });
-            *i < 5000 || n.is_some_and(|n| n <= 2000)
+            i < 5000 || n.is_some_and(|n| n <= 2000)
         })
-        .map(|(i, _)| cand_json(i))
+        .map(cand_json)
         .collect();
     report["deleted"]["candidates"] = Value::Array(shown);
     let mut h = dir.create_root_file("report.html")?;
