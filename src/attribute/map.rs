@@ -113,7 +113,8 @@ pub struct Span {
 }
 
 impl Span {
-    pub fn new(start: u64, len: u32, key: SpanKey) -> Span {
+    /// `start` must be below 2^48: [`runs`] clips there before calling.
+    fn new(start: u64, len: u32, key: SpanKey) -> Span {
         let (tag, id) = match key {
             SpanKey::Metadata(k) => (0u64, k.id()),
             SpanKey::Allocated(i) => (1, i),
@@ -295,9 +296,8 @@ fn merge_tiers(mut raw: Vec<Span>) -> Box<[Span]> {
         tier_buf.extend_from_slice(rest.get(..n).unwrap_or(&[]));
         rest = rest.get(n..).unwrap_or(&[]);
         normalise(&mut tier_buf);
-        let before = out.len();
         let mut add = Vec::new();
-        subtract(out.get(..before).unwrap_or(&[]), &tier_buf, &mut add);
+        subtract(&out, &tier_buf, &mut add);
         out.extend(add);
         out.sort_by_key(|s| s.start());
     }
