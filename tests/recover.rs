@@ -75,7 +75,7 @@ fn depth_0_1_2_deleted_files_are_byte_exact() {
             "{}",
             path(c)
         );
-        assert_eq!(c.dtime.map(|t| t.secs as u64 > 0), Some(true));
+        assert_eq!(c.dtime.get().map(|t| t.secs as u64 > 0), Some(true));
         assert_eq!(c.parent_inode, d["parent_inode"].as_u64().map(|p| p as u32));
     }
     // Without the journal, depth >= 1 maps are rebuilt from the index

@@ -125,7 +125,7 @@ pub fn read_candidate(fs: &Filesystem, c: &DeletedCandidate, cap: u64) -> Option
 
 /// Every name of a candidate: its path, then its other paths.
 fn names_of(c: &DeletedCandidate) -> impl Iterator<Item = &[u8]> {
-    std::iter::once(c.path.as_slice()).chain(c.other_paths().iter().map(|(p, _)| p.as_slice()))
+    std::iter::once(&c.path[..]).chain(c.other_paths().iter().map(|(p, _)| p.as_slice()))
 }
 
 #[derive(Default)]
@@ -152,8 +152,8 @@ fn ev(kind: &str, path: Vec<u8>, inode: Option<u32>, note: Option<String>) -> Ev
 
 fn mtime_of(c: &DeletedCandidate) -> i64 {
     c.mtime
-        .as_ref()
-        .or(c.ctime.as_ref())
+        .get()
+        .or(c.ctime.get())
         .map(|t| t.secs)
         .unwrap_or(i64::MIN)
 }

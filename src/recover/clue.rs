@@ -1,8 +1,9 @@
 //! The evidence behind a candidate, kept as typed fields and worded only
 //! when a report is written. A formatted sentence per clue was the largest
 //! part of a candidate (about 300 bytes of 440) on trees with 400k deleted
-//! files; a [`Clue`] is 24 bytes, and what the candidate holds anyway (its
-//! map, its runs) is referred to, not copied.
+//! files; a [`Clue`] is 16 bytes (the rare stale name is boxed, a note is
+//! a thin pointer), and what the candidate holds anyway (its map, its
+//! runs) is referred to, not copied.
 
 use super::content::RunState;
 use super::names::NameSource;
@@ -24,7 +25,7 @@ pub enum Clue {
     /// The inode number belongs to another file now (fls `(realloc)`).
     Reallocated,
     /// A name written when its parent's inode was an earlier directory.
-    StaleName { name: Box<[u8]>, parent: u32 },
+    StaleName(Box<StaleName>),
     /// A name for the file: `path` indexes [`DeletedCandidate::path`]
     /// (0) then [`DeletedCandidate::other_paths`] (1…).
     Name {
@@ -41,7 +42,14 @@ pub enum Clue {
     /// Run `n` of the candidate's map is not recoverable as it stands.
     Run(u32),
     /// A fixed sentence.
-    Note(&'static str),
+    Note(&'static &'static str),
+}
+
+/// The name and parent of a [`Clue::StaleName`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaleName {
+    pub name: Box<[u8]>,
+    pub parent: u32,
 }
 
 impl Clue {
@@ -66,9 +74,10 @@ impl Clue {
                 format!("pre-deletion copy of inode {ino} in journal transaction {seq}")
             }
             Clue::Reallocated => format!("inode {ino} is allocated again to another file"),
-            Clue::StaleName { name, parent } => format!(
+            Clue::StaleName(st) => format!(
                 "{} was written when inode {parent} was an earlier directory (its block or journal copy predates the live directory with that number): not joined to the live path",
-                escape_bytes(name)
+                escape_bytes(&st.name),
+                parent = st.parent
             ),
             Clue::Name { path, source, seq } => {
                 let p: &[u8] = match *path {
@@ -121,7 +130,7 @@ impl Clue {
                 RunState::Free => format!("blocks {physical}+{len} are free"),
                 }
             }
-            Clue::Note(s) => (*s).to_string(),
+            Clue::Note(s) => (**s).to_string(),
         }
     }
 }
@@ -139,6 +148,6 @@ mod tests {
 
     #[test]
     fn a_clue_is_small() {
-        assert!(std::mem::size_of::<Clue>() <= 24);
+        assert!(std::mem::size_of::<Clue>() <= 16);
     }
 }

@@ -154,7 +154,7 @@ pub fn scan(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> DeletedI
     let mut out = DeletedInodes::default();
     out.inos
         .reserve_exact(results.iter().map(|r| r.found.len()).sum());
-    let mut live_cache = HashMap::new();
+    let mut live_cache = super::names::LiveCache::default();
     let mut seen = std::collections::HashSet::new();
     // Groups in order, inodes in order within each: `inos` is sorted.
     for GroupScan {
@@ -202,7 +202,7 @@ pub fn journal_versions(
     // or None when the inode is not in use. Only that is compared, so the
     // whole current inode is not kept (it was most of the peak memory).
     let mut current: HashMap<u32, Option<u32>> = HashMap::new();
-    let mut live_cache = HashMap::new();
+    let mut live_cache = super::names::LiveCache::default();
     let mut seen_names = std::collections::HashSet::new();
     // Oldest to newest, so later copies replace earlier ones.
     for t in &j.transactions {
@@ -275,7 +275,7 @@ pub fn inline_dir_names(
     source: NameSource,
     seq: Option<u32>,
     block: u64,
-    live_cache: &mut HashMap<u32, HashMap<Vec<u8>, u32>>,
+    live_cache: &mut super::names::LiveCache,
     seen: &mut std::collections::HashSet<(u32, Vec<u8>, u32)>,
     rec: &mut Recovery,
 ) {

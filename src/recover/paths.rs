@@ -6,12 +6,12 @@ use super::content::{self, ContentState};
 use super::names::{LiveTree, NameSource};
 use super::{
     AllocCache, CandidateKind, Clue, DeletedCandidate, HistoricInode, Options, Recovery,
-    SizeSource, SourceSet,
+    SizeSource, SourceSet, StaleName,
 };
 use crate::ext4::inode::{flags, FileType, Inode};
 use crate::ext4::journal::Journal;
 use crate::ext4::Filesystem;
-use crate::util::time::Timestamp;
+use crate::util::time::{Ext4Time, Timestamp};
 use md5::Md5;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -252,7 +252,7 @@ pub fn build_candidates(
     inos.extend(r.by_child.children());
     inos.sort_unstable();
     inos.dedup();
-    let mut live_cache = HashMap::new();
+    let mut live_cache = super::names::LiveCache::default();
     // At most one candidate per inode: reserved once instead of grown by
     // doubling (the array is the largest single allocation of recovery).
     rec.candidates.reserve_exact(inos.len());
@@ -312,10 +312,10 @@ pub fn build_candidates(
             let parent = n.parent.or_else(|| r.dotdot.get(&ino).copied());
             let pp = r.parent_path(i, ino, 0);
             if r.stale[i] {
-                evidence.push(Clue::StaleName {
+                evidence.push(Clue::StaleName(Box::new(StaleName {
                     name: n.name.clone().into_boxed_slice(),
                     parent: parent.unwrap_or(0),
-                });
+                })));
             }
             let full = match pp {
                 Some(mut p) => {
@@ -369,7 +369,7 @@ pub fn build_candidates(
         let mut cand = DeletedCandidate {
             inode: ino,
             kind,
-            path,
+            path: path.into_boxed_slice(),
             name_source,
             name_sources: all_sources,
             parent_inode: parent,
@@ -379,20 +379,21 @@ pub fn build_candidates(
             gid: meta.map(|m| m.gid).unwrap_or(0),
             size: None,
             size_source: SizeSource::None,
-            atime: meta.map(|m| m.atime),
-            mtime: meta.map(|m| m.mtime),
-            ctime: meta.map(|m| m.ctime),
-            crtime: meta.and_then(|m| m.crtime),
-            dtime: del
-                .filter(|d| d.dtime != 0)
-                .map(|d| Timestamp::new(d.dtime as i64, 0)),
+            atime: Ext4Time::pack(meta.map(|m| m.atime)),
+            mtime: Ext4Time::pack(meta.map(|m| m.mtime)),
+            ctime: Ext4Time::pack(meta.map(|m| m.ctime)),
+            crtime: Ext4Time::pack(meta.and_then(|m| m.crtime)),
+            dtime: Ext4Time::pack(
+                del.filter(|d| d.dtime != 0)
+                    .map(|d| Timestamp::new(d.dtime as i64, 0)),
+            ),
             generation: meta.map(|m| m.generation),
             realloc,
             journal_seq: hist_same.map(|h| h.sequence).or(name_seq),
             map: None,
             content: ContentState::None,
             digests: None,
-            evidence,
+            evidence: Box::default(),
             confidence: 0.0,
             extras: None,
         };
@@ -401,7 +402,16 @@ pub fn build_candidates(
                 paths.iter().skip(1).map(|p| (p.0.clone(), p.1)).collect();
         }
         if !realloc {
-            rebuild_content(fs, alloc, journal, del, hist_same, opts, &mut cand);
+            rebuild_content(
+                fs,
+                alloc,
+                journal,
+                del,
+                hist_same,
+                opts,
+                &mut cand,
+                &mut evidence,
+            );
         } else if let Some(h) = hist.filter(|h| {
             current
                 .as_ref()
@@ -409,18 +419,27 @@ pub fn build_candidates(
         }) {
             // The old incarnation is known from the journal: its blocks may
             // have been reused; check them.
-            cand.evidence.push(Clue::EarlierIncarnation {
+            evidence.push(Clue::EarlierIncarnation {
                 generation: h.inode.generation,
                 seq: h.sequence,
             });
             cand.mode = h.inode.mode;
             cand.file_type = h.inode.file_type();
-            cand.mtime = Some(h.inode.mtime);
-            rebuild_content(fs, alloc, journal, None, Some(h), opts, &mut cand);
+            cand.mtime = Ext4Time::pack(Some(h.inode.mtime));
+            rebuild_content(
+                fs,
+                alloc,
+                journal,
+                None,
+                Some(h),
+                opts,
+                &mut cand,
+                &mut evidence,
+            );
         }
         cand.confidence = confidence(&cand);
-        // Exact sizes: growth by doubling left half of each spare.
-        cand.evidence.shrink_to_fit();
+        // Exact size (growth by doubling left half of each spare).
+        cand.evidence = evidence.into_boxed_slice();
         rec.candidates.push(cand);
     }
     rec.names = names;
@@ -453,6 +472,7 @@ fn confidence(c: &DeletedCandidate) -> f32 {
     s.clamp(0.05, 1.0)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn rebuild_content(
     fs: &Filesystem,
     alloc: &AllocCache,
@@ -461,6 +481,7 @@ fn rebuild_content(
     hist: Option<&HistoricInode>,
     opts: &Options,
     c: &mut DeletedCandidate,
+    ev: &mut Vec<Clue>,
 ) {
     let base: Option<&Inode> = del.or(hist.map(|h| &h.inode));
     let Some(base) = base else { return };
@@ -490,8 +511,7 @@ fn rebuild_content(
                 c.extras_mut().inline_data = Some(t.to_vec());
                 hash(c, t, opts);
             } else {
-                c.evidence
-                    .push(Clue::Note("fast symlink target was zeroed at deletion"));
+                ev.push(Clue::Note(&"fast symlink target was zeroed at deletion"));
             }
             return;
         }
@@ -508,7 +528,7 @@ fn rebuild_content(
             c.size_source = SizeSource::Inode;
         }
         c.content = ContentState::Full;
-        c.evidence.push(Clue::InlineBytes(data.len() as u64));
+        ev.push(Clue::InlineBytes(data.len() as u64));
         if c.file_type == FileType::Symlink {
             c.extras_mut().symlink_target = Some(crate::util::escape::json_name(&data));
         }
@@ -527,7 +547,7 @@ fn rebuild_content(
         return;
     }
     let Some(map) = content::best_map(fs, base, hist, journal) else {
-        c.evidence.push(Clue::Note("no block map survives (depth-0 extents are zeroed at deletion and no journal copy was found)"));
+        ev.push(Clue::Note(&"no block map survives (depth-0 extents are zeroed at deletion and no journal copy was found)"));
         return;
     };
     let runs = content::check_runs(fs, alloc, &map);
@@ -536,10 +556,10 @@ fn rebuild_content(
         c.size = content::size_from_map(fs, &runs);
         c.size_source = SizeSource::MapEstimate;
     }
-    c.evidence.push(Clue::BlockMap);
+    ev.push(Clue::BlockMap);
     for (n, rc) in runs.iter().enumerate() {
         if rc.state != content::RunState::Free {
-            c.evidence.push(Clue::Run(n as u32));
+            ev.push(Clue::Run(n as u32));
         }
     }
     if matches!(c.content, ContentState::Full | ContentState::Partial) && opts.hash {

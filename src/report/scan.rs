@@ -265,7 +265,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     // The recovery runs on this thread: its arrays live on in the later
     // phases, which run here too, so they share one allocator arena (on a
     // pool thread, glibc kept its freed memory apart: about 40 MB at 5M).
-    let ((host, layers), rec): ((DockerHost, Vec<Value>), Recovery) = std::thread::scope(|s| {
+    let ((host, layers), mut rec): ((DockerHost, Vec<Value>), Recovery) = std::thread::scope(|s| {
         let docker = s.spawn(|| {
             let host = DockerHost::load(&fs);
             // Layers are verified on every core (tar-split CRCs read each
@@ -299,7 +299,18 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     log.warn_all("docker", &host.warnings);
     log.phase_done("docker and recovery (side by side)");
     sp.set_message("attribution");
+    // Removed containers are found from the deleted names (here and for
+    // the attributor; merged with carved traces below). No later phase
+    // reads the names, so they are freed before the attribution map is
+    // built (about 15 MB at 5M inodes).
+    let mut gone: Vec<RemovedContainer> = if host.roots.is_empty() {
+        Vec::new()
+    } else {
+        removed::find_removed(&fs, &host, &rec)
+    };
     let actx = crate::attribute::DockerContext::load(&fs, &rec);
+    rec.names = Vec::new();
+    let rec = rec;
     let attributor = crate::attribute::Attributor::new(&fs, actx.as_ref(), &rec);
     log.phase_done("attribution");
     log.warn_all("recovery", &rec.warnings);
@@ -316,13 +327,9 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             Vec::new(),
         )
     };
-    let gone: Vec<RemovedContainer> = if host.roots.is_empty() {
-        Vec::new()
-    } else {
-        let mut g = removed::find_removed(&fs, &host, &rec);
-        removed::merge_carved(&mut g, &host, &traces);
-        g
-    };
+    if !host.roots.is_empty() {
+        removed::merge_carved(&mut gone, &host, &traces);
+    }
     let classes = Classes::new(Some((&host, &gone)), &rec.candidates);
     let mut fws = Vec::new();
     let found: Vec<Finding> = findings::collect(&fs, &host.roots, &host.containers, &mut fws);
@@ -546,18 +553,18 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             uid: c.uid,
             gid: c.gid,
             size: c.size.unwrap_or(0),
-            atime: c.atime,
-            mtime: c.mtime,
-            ctime: c.ctime,
-            crtime: c.crtime,
+            atime: c.atime.get(),
+            mtime: c.mtime.get(),
+            ctime: c.ctime.get(),
+            crtime: c.crtime.get(),
         };
         bw(&mut body, &r)?;
         body_rows += 1;
         let cn = k.container.as_ref().and_then(|id| cname.get(id));
-        file_events(&mut tl, &r, c.dtime, cn.map(|s| s.as_str()))?;
+        file_events(&mut tl, &r, c.dtime.get(), cn.map(|s| s.as_str()))?;
         // The in-container row only where the path is inside the container
         // (its r/w or init layer's diff/), not a host path under it.
-        if let Some(n) = cn.filter(|_| k.path(c) != c.path.as_slice()) {
+        if let Some(n) = cn.filter(|_| k.path(c) != &c.path[..]) {
             r.name = k.path(c);
             r.prefix = Some(n);
             bw(&mut body, &r)?;

@@ -52,6 +52,55 @@ impl Timestamp {
     }
 }
 
+/// An optional ext4 time in 8 bytes (an `Option<Timestamp>` is 16): the
+/// on-disk seconds word and its `_extra` word (bits 0-1 epoch, bits 2-31
+/// nanoseconds). `extra == u32::MAX` (10^9 or more nanoseconds, which
+/// [`Timestamp::from_ext4`] never yields) means no time. Deleted-file
+/// candidates hold five, and 5M-inode images have 400k candidates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ext4Time {
+    lo: u32,
+    extra: u32,
+}
+
+impl Ext4Time {
+    pub const NONE: Ext4Time = Ext4Time {
+        lo: 0,
+        extra: u32::MAX,
+    };
+
+    /// Exact for every time ext4 can hold (what [`Timestamp::from_ext4`]
+    /// returns, and `i_dtime` as seconds); seconds outside ext4's 34-bit
+    /// range saturate to its ends.
+    pub fn pack(t: Option<Timestamp>) -> Self {
+        let Some(t) = t else { return Self::NONE };
+        const MIN: i64 = i32::MIN as i64;
+        const MAX: i64 = i32::MAX as i64 + (3 << 32);
+        let secs = t.secs.clamp(MIN, MAX);
+        let lo = secs as u32;
+        let epoch = ((secs - lo as i32 as i64) >> 32) as u32 & 3;
+        let nanos = if t.nanos < 1_000_000_000 { t.nanos } else { 0 };
+        Ext4Time {
+            lo,
+            extra: epoch | nanos << 2,
+        }
+    }
+
+    pub fn get(self) -> Option<Timestamp> {
+        (self.extra != u32::MAX).then(|| Timestamp::from_ext4(self.lo, Some(self.extra)))
+    }
+}
+
+/// Serialised as the `Option<Timestamp>` it holds.
+impl serde::Serialize for Ext4Time {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.get() {
+            Some(t) => s.serialize_some(&t),
+            None => s.serialize_none(),
+        }
+    }
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
 /// Howard Hinnant's `civil_from_days` algorithm.
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -133,6 +182,45 @@ impl serde::Serialize for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn ext4_time_round_trips() {
+        assert_eq!(std::mem::size_of::<Ext4Time>(), 8);
+        assert_eq!(Ext4Time::pack(None).get(), None);
+        for secs in [
+            0i64,
+            1,
+            -1,
+            i32::MIN as i64,
+            i32::MAX as i64,
+            u32::MAX as i64,
+            1_700_000_000,
+            i32::MAX as i64 + (3 << 32),
+        ] {
+            for nanos in [0u32, 1, 999_999_999] {
+                let t = Timestamp::new(secs, nanos);
+                assert_eq!(Ext4Time::pack(Some(t)).get(), Some(t), "{secs} {nanos}");
+            }
+        }
+        // Every value from_ext4 decodes is kept exactly.
+        for (lo, extra) in [
+            (0u32, 3u32),
+            (0x8000_0000, 1),
+            (u32::MAX, (999_999_999 << 2) | 2),
+        ] {
+            let t = Timestamp::from_ext4(lo, Some(extra));
+            assert_eq!(Ext4Time::pack(Some(t)).get(), Some(t));
+        }
+        assert_eq!(
+            Ext4Time::pack(Some(Timestamp::new(i64::MAX, 5))).get(),
+            Some(Timestamp::new(i32::MAX as i64 + (3 << 32), 5))
+        );
+        assert_eq!(serde_json::to_string(&Ext4Time::NONE).unwrap(), "null");
+        assert_eq!(
+            serde_json::to_string(&Ext4Time::pack(Some(Timestamp::new(1, 2)))).unwrap(),
+            "\"1970-01-01T00:00:01.000000002Z\""
+        );
+    }
+
     #[test]
     fn formats_and_parses() {
         assert_eq!(
