@@ -355,7 +355,11 @@ impl MapBuilder {
 
     pub fn finish(self, fs: &Filesystem, live: LiveOwners, claims: Vec<Claim>) -> OwnershipMap {
         use rayon::prelude::*;
-        let groups: Vec<Box<[Span]>> = self.groups.into_par_iter().map(merge_tiers).collect();
+        // On this thread: the merged runs are the map's lasting arrays, and
+        // made on pool threads they stayed in those threads' glibc arenas
+        // beside freed memory (about 14 MB of `scan`'s peak at 5M inodes).
+        // Sorting each group's runs takes a fraction of a second.
+        let groups: Vec<Box<[Span]>> = self.groups.into_iter().map(merge_tiers).collect();
         let alloc_bits: Vec<Option<u64>> = (0..fs.group_count())
             .into_par_iter()
             .map(|g| {

@@ -307,10 +307,10 @@ fn walk_live(
 ) -> LiveOwners {
     let mut live = LiveOwners::new(fs.group_count(), fs.sb.inodes_per_group);
     // (inode << 32 | index into `pairs`): 8 bytes a live inode until
-    // sorted into runs. Reserved from the superblock's count of used
-    // inodes (bounded: it may lie).
-    let used = fs.sb.inodes_count.saturating_sub(fs.sb.free_inodes_count) as usize;
-    let mut found: Vec<u64> = Vec::with_capacity(used.min(1 << 24));
+    // sorted into runs, in chunks of 1M (8 MB). One array was 37 MB at 5M
+    // inodes, above glibc's largest mmap threshold, so it was mapped anew
+    // on top of the peak; chunks fit in the memory recovery freed.
+    let mut found = Chunks::default();
     let mut pairs: Vec<(OwnerId, u32)> = Vec::new();
     let mut pair_idx: HashMap<(OwnerId, u32), u32> = HashMap::new();
     let mut pair = |o: OwnerId, w: u32| -> u32 {
@@ -345,12 +345,53 @@ fn walk_live(
             "live tree walk: {past_end} directory entries name inodes past the last inode group; not attributed"
         ));
     }
-    found.sort_unstable();
-    live.set_owners(found.iter().filter_map(|&x| {
+    live.set_owners(found.into_sorted().filter_map(|x| {
         let &(o, w) = pairs.get((x & 0xffff_ffff) as usize)?;
         Some(((x >> 32) as u32, o, w))
     }));
     live
+}
+
+/// Values gathered in fixed-size chunks, read back in sorted order.
+#[derive(Default)]
+struct Chunks {
+    full: Vec<Vec<u64>>,
+    cur: Vec<u64>,
+}
+
+impl Chunks {
+    const LEN: usize = 1 << 20;
+
+    fn push(&mut self, x: u64) {
+        if self.cur.len() >= Self::LEN {
+            let mut c = std::mem::take(&mut self.cur);
+            c.sort_unstable();
+            self.full.push(c);
+        }
+        if self.cur.capacity() == 0 {
+            self.cur.reserve_exact(Self::LEN);
+        }
+        self.cur.push(x);
+    }
+
+    /// Every value, ascending: the sorted chunks merged.
+    fn into_sorted(mut self) -> impl Iterator<Item = u64> {
+        self.cur.sort_unstable();
+        self.full.push(self.cur);
+        let mut heads: Vec<std::iter::Peekable<std::vec::IntoIter<u64>>> = self
+            .full
+            .into_iter()
+            .map(|c| c.into_iter().peekable())
+            .collect();
+        std::iter::from_fn(move || {
+            let (_, k) = heads
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(k, h)| h.peek().map(|&x| (x, k)))
+                .min()?;
+            heads.get_mut(k)?.next()
+        })
+    }
 }
 
 impl<'a> Attributor<'a> {
@@ -1261,4 +1302,27 @@ fn metadata_spans(fs: &Filesystem) -> Vec<Span> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Chunks;
+
+    #[test]
+    fn chunks_come_back_sorted_across_chunks() {
+        // Two full chunks and a partial one, in a scrambled order.
+        let n = 2 * Chunks::LEN as u64 + 12_345;
+        let mut c = Chunks::default();
+        for i in 0..n {
+            c.push(i.wrapping_mul(0x9E37_79B9_7F4A_7C15) % (n * 4));
+        }
+        let mut want: Vec<u64> = (0..n)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) % (n * 4))
+            .collect();
+        want.sort_unstable();
+        let got: Vec<u64> = c.into_sorted().collect();
+        assert_eq!(got.len(), want.len());
+        assert!(got == want);
+        assert_eq!(Chunks::default().into_sorted().count(), 0);
+    }
 }
