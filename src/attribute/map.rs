@@ -356,9 +356,10 @@ impl MapBuilder {
     pub fn finish(self, fs: &Filesystem, live: LiveOwners, claims: Vec<Claim>) -> OwnershipMap {
         use rayon::prelude::*;
         // On this thread: the merged runs are the map's lasting arrays, and
-        // made on pool threads they stayed in those threads' glibc arenas
-        // beside freed memory (about 14 MB of `scan`'s peak at 5M inodes).
-        // Sorting each group's runs takes a fraction of a second.
+        // made on pool threads they would stay in those threads' glibc
+        // arenas, apart from the memory this thread has freed. Merging
+        // every group's runs here took no visible time (attribution phase
+        // at 1M: 1.50-1.53 s, against 1.54 s in parallel).
         let groups: Vec<Box<[Span]>> = self.groups.into_iter().map(merge_tiers).collect();
         let alloc_bits: Vec<Option<u64>> = (0..fs.group_count())
             .into_par_iter()
