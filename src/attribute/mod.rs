@@ -308,8 +308,8 @@ fn walk_live(
     let mut live = LiveOwners::new(fs.group_count(), fs.sb.inodes_per_group);
     // (inode << 32 | index into `pairs`): 8 bytes a live inode until
     // sorted into runs, in chunks of 1M (8 MB). One array was 37 MB at 5M
-    // inodes, above glibc's largest mmap threshold, so it was mapped anew
-    // on top of the peak; chunks fit in the memory recovery freed.
+    // inodes, too large for glibc to serve from its arenas, so it came as
+    // new pages on top of the peak; chunks fit in the memory recovery freed.
     let mut found = Chunks::default();
     let mut pairs: Vec<(OwnerId, u32)> = Vec::new();
     let mut pair_idx: HashMap<(OwnerId, u32), u32> = HashMap::new();
