@@ -76,6 +76,17 @@ fn depth_0_1_2_deleted_files_are_byte_exact() {
             path(c)
         );
         assert_eq!(c.dtime.get().map(|t| t.secs as u64 > 0), Some(true));
+        // Times survive the 8-byte packing exactly: the creation time as
+        // recorded before deletion, and every time as the inode holds it.
+        let secs = |t: Option<whiteout::util::time::Timestamp>| t.map(|t| t.secs as u64);
+        assert_eq!(secs(c.crtime.get()), d["crtime"].as_u64(), "{}", path(c));
+        let raw = fs.inode(c.inode).unwrap();
+        assert_eq!(c.atime.get(), Some(raw.atime));
+        assert_eq!(c.mtime.get(), Some(raw.mtime));
+        assert_eq!(c.ctime.get(), Some(raw.ctime));
+        assert_eq!(c.crtime.get(), raw.crtime);
+        assert_eq!(secs(c.dtime.get()), Some(raw.dtime as u64));
+        assert!(raw.mtime.nanos > 0, "kernel times carry nanoseconds");
         assert_eq!(c.parent_inode, d["parent_inode"].as_u64().map(|p| p as u32));
     }
     // Without the journal, depth >= 1 maps are rebuilt from the index

@@ -402,11 +402,24 @@ impl<'a> Attributor<'a> {
         docker: Option<&DockerContext>,
         rec: &'a Recovery,
     ) -> Attributor<'a> {
-        let mut warnings = Vec::new();
-        let mut owners = Owners::new(
+        Attributor::with_docker(
+            fs,
             docker.map(|d| &d.host),
             docker.map(|d| d.removed.as_slice()).unwrap_or(&[]),
-        );
+            rec,
+        )
+    }
+
+    /// [`Attributor::new`] from a Docker host (with a root) and its removed
+    /// containers already rebuilt, as `scan` has them: no second load.
+    pub fn with_docker(
+        fs: &'a Filesystem,
+        host: Option<&DockerHost>,
+        removed: &[RemovedContainer],
+        rec: &'a Recovery,
+    ) -> Attributor<'a> {
+        let mut warnings = Vec::new();
+        let mut owners = Owners::new(host, removed);
         // 1. Metadata.
         let meta = metadata_spans(fs);
         // 2. One walk of the live tree: inode → owner by path.

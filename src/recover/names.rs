@@ -301,24 +301,26 @@ impl Listing {
         }
         drop(entries);
         let names = &l.names;
-        let key = |&(off, len, _): &(u32, u8, u32)| -> &[u8] {
-            names
-                .get(off as usize..off as usize + len as usize)
-                .unwrap_or(&[])
-        };
-        l.ents.sort_by(|a, b| key(a).cmp(key(b)));
-        l.ents.dedup_by(|a, b| key(a) == key(b));
+        l.ents
+            .sort_by(|a, b| Listing::name(names, a).cmp(Listing::name(names, b)));
+        l.ents
+            .dedup_by(|a, b| Listing::name(names, a) == Listing::name(names, b));
         l.ents.shrink_to_fit();
         l
     }
 
+    /// The name of entry `e` in the arena.
+    fn name<'n>(names: &'n [u8], &(off, len, _): &(u32, u8, u32)) -> &'n [u8] {
+        names
+            .get(off as usize..off as usize + len as usize)
+            .unwrap_or(&[])
+    }
+
     fn get(&self, name: &[u8]) -> Option<u32> {
-        let key = |&(off, len, _): &(u32, u8, u32)| -> &[u8] {
-            self.names
-                .get(off as usize..off as usize + len as usize)
-                .unwrap_or(&[])
-        };
-        let i = self.ents.binary_search_by(|e| key(e).cmp(name)).ok()?;
+        let i = self
+            .ents
+            .binary_search_by(|e| Listing::name(&self.names, e).cmp(name))
+            .ok()?;
         self.ents.get(i).map(|e| e.2)
     }
 }

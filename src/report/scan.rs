@@ -299,19 +299,22 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     log.warn_all("docker", &host.warnings);
     log.phase_done("docker and recovery (side by side)");
     sp.set_message("attribution");
-    // Removed containers are found from the deleted names (here and for
-    // the attributor; merged with carved traces below). No later phase
-    // reads the names, so they are freed before the attribution map is
-    // built (about 15 MB at 5M inodes).
+    // Removed containers are found from the deleted names (merged with
+    // carved traces below). No later phase reads the names, so they are
+    // freed before the attribution map is built (about 15 MB at 5M inodes).
     let mut gone: Vec<RemovedContainer> = if host.roots.is_empty() {
         Vec::new()
     } else {
         removed::find_removed(&fs, &host, &rec)
     };
-    let actx = crate::attribute::DockerContext::load(&fs, &rec);
     rec.names = Vec::new();
     let rec = rec;
-    let attributor = crate::attribute::Attributor::new(&fs, actx.as_ref(), &rec);
+    let attributor = crate::attribute::Attributor::with_docker(
+        &fs,
+        (!host.roots.is_empty()).then_some(&host),
+        &gone,
+        &rec,
+    );
     log.phase_done("attribution");
     log.warn_all("recovery", &rec.warnings);
     // Carving (unallocated space; blocks recovered through metadata are
