@@ -957,7 +957,7 @@ fn shared_listing_cache_changes_no_merged_view() {
             for c in &host.containers {
                 let plain = export_tar(&MergedView::of_container(&fs, &host, c), Vec::new());
                 let cached = export_tar(
-                    &MergedView::of_container(&fs, &host, c).with_cache(&cache),
+                    &MergedView::of_container(&fs, &host, c).with_cache(&cache, 0),
                     Vec::new(),
                 );
                 let (plain, cached) = (plain.unwrap().0, cached.unwrap().0);
@@ -977,7 +977,7 @@ fn shared_listing_cache_changes_no_merged_view() {
         for c in &host.containers {
             let plain = export_tar(&MergedView::of_container(&fs, &host, c), Vec::new());
             let cached = export_tar(
-                &MergedView::of_container(&fs, &host, c).with_cache(&tiny),
+                &MergedView::of_container(&fs, &host, c).with_cache(&tiny, 0),
                 Vec::new(),
             );
             assert!(plain.unwrap().0 == cached.unwrap().0);

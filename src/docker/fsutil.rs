@@ -14,12 +14,19 @@ pub const MAX_SMALL: u64 = 1 << 20;
 
 /// Join a directory path and a name with one `/`.
 pub fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
-    let mut p = dir.to_vec();
+    let mut p = Vec::with_capacity(dir.len() + 1 + name.len());
+    join_into(&mut p, dir, name);
+    p
+}
+
+/// [`join`] into a buffer the caller reuses (cleared first).
+pub fn join_into(p: &mut Vec<u8>, dir: &[u8], name: &[u8]) {
+    p.clear();
+    p.extend_from_slice(dir);
     if !p.ends_with(b"/") {
         p.push(b'/');
     }
     p.extend_from_slice(name.strip_prefix(b"/").unwrap_or(name));
-    p
 }
 
 /// Live entries of a directory inode, without `.` and `..`. Damage is

@@ -5,7 +5,7 @@
 //! redirects (`overlay.redirect`), aufs `.wh.` marks; copy-up origins
 //! (`overlay.origin` file handles) are decoded and linked to the lower inode.
 
-use super::fsutil::{self, join, lossy};
+use super::fsutil::{self, join, join_into, lossy};
 use crate::ext4::dir::DirEntry;
 use crate::ext4::inode::{FileType, Inode};
 use crate::ext4::path::MAX_WALK_DEPTH;
@@ -103,17 +103,17 @@ pub fn decode_origin(v: &[u8]) -> Option<Origin> {
 
 /// An overlay xattr by its short name, in either namespace.
 fn ovl_xattr(fs: &Filesystem, ino: &Inode, short: &str) -> Option<Vec<u8>> {
-    if ino.file_acl == 0 && ino.extra_isize == 0 {
+    if ino.file_acl == 0 && !ino.has_inode_xattrs() {
         return None;
     }
     let x = fs.xattrs(ino);
-    for ns in ["trusted.overlay.", "user.overlay."] {
-        let name = format!("{ns}{short}");
-        if let Some(a) = x.get(name.as_bytes()) {
-            return Some(a.value.clone());
-        }
-    }
-    None
+    let is = |a: &&crate::ext4::xattr::Xattr, ns: &[u8]| {
+        a.name.strip_prefix(ns) == Some(short.as_bytes())
+    };
+    [b"trusted.overlay.".as_slice(), b"user.overlay."]
+        .iter()
+        .find_map(|ns| x.attrs.iter().find(|a| is(a, ns)))
+        .map(|a| a.value.clone())
 }
 
 /// What one directory entry of one layer means.
@@ -215,11 +215,27 @@ pub struct MergedView<'a> {
     /// ids are shifted back into the container's range (as `docker export`).
     pub id_base: Option<(u32, u32)>,
     /// Listings shared with other views (see [`ListingCache`]).
-    cache: Option<&'a ListingCache>,
+    cache: Option<CacheUse<'a>>,
 }
 
 /// A merged directory's parts: (layer index, directory inode), top first.
 type Parts = Vec<(usize, u32)>;
+
+/// A directory's entries: its own, or a cached listing shared by views.
+enum Listing {
+    Owned(Vec<MergedEntry>),
+    Shared(Arc<Vec<CachedEntry>>),
+}
+
+/// One open directory of a walk.
+enum Frame {
+    Owned(std::vec::IntoIter<MergedEntry>),
+    Shared {
+        items: Arc<Vec<CachedEntry>>,
+        next: usize,
+        dir: Vec<u8>,
+    },
+}
 
 /// One cached merged entry, with the inode its row needs.
 struct CachedEntry {
@@ -234,39 +250,107 @@ struct CachedEntry {
 /// merged (dirents, whiteout and opaque checks, inodes) once, not once per
 /// container. Keyed by the parts (layer index, directory inode): a
 /// directory inode belongs to one layer, so equal keys mean equal inputs.
-/// Bounded: past `cap` entries the cache is emptied and refilled.
+///
+/// Bounded by `cap` entries. Each listing is tagged with the group (the
+/// caller's choice: scan uses the image) of the view that last used it.
+/// When full, listings of groups no view is using are dropped; if every
+/// listing still belongs to a group in use, new ones are not kept. A tree
+/// larger than the cap thus keeps its first `cap` entries for every later
+/// view of the group, instead of being emptied and refilled with no hits.
 pub struct ListingCache {
-    map: Mutex<HashMap<Parts, Arc<Vec<CachedEntry>>>>,
-    entries: std::sync::atomic::AtomicUsize,
+    inner: Mutex<CacheInner>,
     cap: usize,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    map: HashMap<Parts, (Arc<Vec<CachedEntry>>, usize)>,
+    entries: usize,
+    /// Group -> (views using it, entries tagged with it).
+    groups: HashMap<usize, (usize, usize)>,
+}
+
+/// A view's registration with a [`ListingCache`] group; ends on drop.
+struct CacheUse<'a> {
+    cache: &'a ListingCache,
+    group: usize,
+}
+
+impl Drop for CacheUse<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut g) = self.cache.inner.lock() {
+            if let Some(u) = g.groups.get_mut(&self.group) {
+                u.0 = u.0.saturating_sub(1);
+            }
+        }
+    }
 }
 
 impl ListingCache {
     pub fn new(cap_entries: usize) -> ListingCache {
         ListingCache {
-            map: Mutex::new(HashMap::new()),
-            entries: Default::default(),
+            inner: Mutex::new(CacheInner::default()),
             cap: cap_entries,
         }
     }
     /// Entries held now.
     pub fn entries(&self) -> usize {
-        self.entries.load(std::sync::atomic::Ordering::Relaxed)
+        self.inner.lock().map(|g| g.entries).unwrap_or(0)
     }
-    fn get(&self, k: &[(usize, u32)]) -> Option<Arc<Vec<CachedEntry>>> {
-        self.map.lock().ok()?.get(k).cloned()
+    fn enter(&self, group: usize) -> CacheUse<'_> {
+        if let Ok(mut g) = self.inner.lock() {
+            g.groups.entry(group).or_default().0 += 1;
+        }
+        CacheUse { cache: self, group }
     }
-    fn put(&self, k: Vec<(usize, u32)>, v: Arc<Vec<CachedEntry>>) {
-        use std::sync::atomic::Ordering::Relaxed;
-        let Ok(mut m) = self.map.lock() else { return };
-        if self.entries.load(Relaxed) + v.len() > self.cap {
-            m.clear();
-            self.entries.store(0, Relaxed);
+    fn get(&self, k: &[(usize, u32)], group: usize) -> Option<Arc<Vec<CachedEntry>>> {
+        let mut g = self.inner.lock().ok()?;
+        let g = &mut *g;
+        let (v, tag) = g.map.get_mut(k)?;
+        if *tag != group {
+            // Re-tag: the listing now serves this group.
+            let n = v.len();
+            if let Some(t) = g.groups.get_mut(tag) {
+                t.1 = t.1.saturating_sub(n);
+            }
+            g.groups.entry(group).or_default().1 += n;
+            *tag = group;
         }
-        if v.len() <= self.cap {
-            self.entries.fetch_add(v.len(), Relaxed);
-            m.insert(k, v);
+        Some(v.clone())
+    }
+    fn put(&self, k: Vec<(usize, u32)>, v: Arc<Vec<CachedEntry>>, group: usize) {
+        let Ok(mut g) = self.inner.lock() else { return };
+        let g = &mut *g;
+        let n = v.len();
+        if g.entries + n > self.cap {
+            let idle: HashSet<usize> = g
+                .groups
+                .iter()
+                .filter(|(_, &(users, held))| users == 0 && held > 0)
+                .map(|(&t, _)| t)
+                .collect();
+            if !idle.is_empty() {
+                g.map.retain(|_, (_, t)| !idle.contains(t));
+                for t in &idle {
+                    if let Some(x) = g.groups.get_mut(t) {
+                        x.1 = 0;
+                    }
+                }
+                g.groups.retain(|_, x| x.0 > 0 || x.1 > 0);
+                g.entries = g.map.values().map(|(v, _)| v.len()).sum();
+            }
         }
+        if g.entries + n > self.cap {
+            return;
+        }
+        if let Some((old, t)) = g.map.insert(k, (v, group)) {
+            g.entries -= old.len();
+            if let Some(x) = g.groups.get_mut(&t) {
+                x.1 = x.1.saturating_sub(old.len());
+            }
+        }
+        g.entries += n;
+        g.groups.entry(group).or_default().1 += n;
     }
 }
 
@@ -619,9 +703,10 @@ impl<'a> MergedView<'a> {
         self.list_parts(&dir.parts, &dir.path)
     }
 
-    /// Share merged listings of image-layer directories through `cache`.
-    pub fn with_cache(mut self, cache: &'a ListingCache) -> MergedView<'a> {
-        self.cache = Some(cache);
+    /// Share merged listings of image-layer directories through `cache`,
+    /// with the other views of `group` (scan: containers of one image).
+    pub fn with_cache(mut self, cache: &'a ListingCache, group: usize) -> MergedView<'a> {
+        self.cache = Some(cache.enter(group));
         self
     }
 
@@ -630,15 +715,33 @@ impl<'a> MergedView<'a> {
         parts: &[(usize, u32)],
         dir_path: &[u8],
     ) -> (Vec<MergedEntry>, Vec<Whiteout>) {
-        let cache = self.cache.filter(|_| {
+        let (l, wh) = self.listing(parts, dir_path);
+        let out = match l {
+            Listing::Owned(v) => v,
+            Listing::Shared(items) => items
+                .iter()
+                .filter_map(|it| self.cached_entry(it, dir_path))
+                .collect(),
+        };
+        (out, wh)
+    }
+
+    /// A directory's listing: its own entries, or the shared cached ones
+    /// when every part is an image layer (see [`ListingCache`]).
+    fn listing(&self, parts: &[(usize, u32)], dir_path: &[u8]) -> (Listing, Vec<Whiteout>) {
+        let cache = self.cache.as_ref().filter(|_| {
             parts
                 .iter()
                 .all(|&(l, _)| self.stack.layers.get(l).is_some_and(|x| x.role == "image"))
         });
-        let Some(cache) = cache else {
-            return self.list_merged(self.merge(parts, None), dir_path);
+        let owned = |d| {
+            let (v, wh) = self.list_merged(d, dir_path);
+            (Listing::Owned(v), wh)
         };
-        let items = match cache.get(parts) {
+        let Some(cache) = cache else {
+            return owned(self.merge(parts, None));
+        };
+        let items = match cache.cache.get(parts, cache.group) {
             Some(hit) => hit,
             None => {
                 let d = self.merge(parts, None);
@@ -652,7 +755,7 @@ impl<'a> MergedView<'a> {
                         }
                     )
                 }) {
-                    return self.list_merged(d, dir_path);
+                    return owned(d);
                 }
                 let items: Vec<CachedEntry> = d
                     .into_iter()
@@ -675,39 +778,41 @@ impl<'a> MergedView<'a> {
                     })
                     .collect();
                 let items = Arc::new(items);
-                cache.put(parts.to_vec(), items.clone());
+                cache.cache.put(parts.to_vec(), items.clone(), cache.group);
                 items
             }
         };
-        let mut out = Vec::new();
-        let mut wh = Vec::new();
-        for it in items.iter() {
-            let p = join(dir_path, &it.name);
-            if let Some(w) = self.whiteout_of(p.clone(), &it.dec) {
-                wh.push(w);
-                continue;
-            }
-            let e = match (&it.inode, &it.dec) {
-                (Some(i), Decided::File { layer, .. }) => Some(MergedEntry {
-                    name: it.name.clone(),
-                    path: p,
-                    layer: *layer,
-                    inode: i.clone(),
-                    parts: Vec::new(),
-                }),
-                (Some(i), Decided::Dir { parts, .. }) => parts.first().map(|&(l, _)| MergedEntry {
-                    name: it.name.clone(),
-                    path: p,
-                    layer: l,
-                    inode: i.clone(),
-                    parts: parts.clone(),
-                }),
-                // Unreadable inode: entry_of reads again and warns.
-                _ => self.entry_of(it.name.clone(), p, &it.dec),
-            };
-            out.extend(e);
+        let wh = items
+            .iter()
+            .filter_map(|it| self.whiteout_of(join(dir_path, &it.name), &it.dec))
+            .collect();
+        (Listing::Shared(items), wh)
+    }
+
+    /// The merged entry of a cached item; `None` for a whiteout.
+    fn cached_entry(&self, it: &CachedEntry, dir_path: &[u8]) -> Option<MergedEntry> {
+        if matches!(it.dec, Decided::Whiteout { .. }) {
+            return None;
         }
-        (out, wh)
+        let p = join(dir_path, &it.name);
+        match (&it.inode, &it.dec) {
+            (Some(i), Decided::File { layer, .. }) => Some(MergedEntry {
+                name: it.name.clone(),
+                path: p,
+                layer: *layer,
+                inode: i.clone(),
+                parts: Vec::new(),
+            }),
+            (Some(i), Decided::Dir { parts, .. }) => parts.first().map(|&(l, _)| MergedEntry {
+                name: it.name.clone(),
+                path: p,
+                layer: l,
+                inode: i.clone(),
+                parts: parts.clone(),
+            }),
+            // Unreadable inode: entry_of reads again and warns.
+            _ => self.entry_of(it.name.clone(), p, &it.dec),
+        }
     }
 
     fn list_merged(
@@ -842,19 +947,79 @@ impl<'a> MergedView<'a> {
     ) -> Result<()> {
         let mut seen: HashSet<(usize, u32)> = HashSet::new();
         let mut count = 0usize;
-        let mut stack: Vec<std::vec::IntoIter<MergedEntry>> = Vec::new();
-        let (entries, whs) = self.list(dir);
-        for w in &whs {
-            on_whiteout(w)?;
-        }
-        for w in self.opaque_hidden(dir) {
-            on_whiteout(&w)?;
-        }
-        stack.push(entries.into_iter());
+        let mut stack: Vec<Frame> = Vec::new();
+        // Files of shared listings are lent to `f` through one reused
+        // entry: no allocation per file.
+        let mut lent: Option<MergedEntry> = None;
+        let mut open = |e: &MergedEntry, stack: &mut Vec<Frame>| -> Result<()> {
+            let (l, whs) = self.listing(&e.parts, &e.path);
+            for w in &whs {
+                on_whiteout(w)?;
+            }
+            for w in self.opaque_hidden(e) {
+                on_whiteout(&w)?;
+            }
+            stack.push(match l {
+                Listing::Owned(v) => Frame::Owned(v.into_iter()),
+                Listing::Shared(items) => Frame::Shared {
+                    items,
+                    next: 0,
+                    dir: e.path.clone(),
+                },
+            });
+            Ok(())
+        };
+        open(dir, &mut stack)?;
         while let Some(top) = stack.last_mut() {
-            let Some(e) = top.next() else {
-                stack.pop();
-                continue;
+            let e = match top {
+                Frame::Owned(it) => match it.next() {
+                    Some(e) => e,
+                    None => {
+                        stack.pop();
+                        continue;
+                    }
+                },
+                Frame::Shared { items, next, dir } => {
+                    let Some(it) = items.get(*next) else {
+                        stack.pop();
+                        continue;
+                    };
+                    *next += 1;
+                    match (&it.dec, &it.inode) {
+                        (Decided::File { layer, .. }, Some(i)) if !i.is_dir() => {
+                            count += 1;
+                            if count > MAX_WALK_ENTRIES {
+                                self.fs.warn(format!(
+                                    "merged walk stopped after {MAX_WALK_ENTRIES} entries"
+                                ));
+                                break;
+                            }
+                            let e = match lent.as_mut() {
+                                Some(e) => {
+                                    e.name.clear();
+                                    e.name.extend_from_slice(&it.name);
+                                    e.inode.clone_from(i);
+                                    e
+                                }
+                                None => lent.insert(MergedEntry {
+                                    name: it.name.clone(),
+                                    path: Vec::new(),
+                                    layer: 0,
+                                    inode: i.clone(),
+                                    parts: Vec::new(),
+                                }),
+                            };
+                            join_into(&mut e.path, dir, &it.name);
+                            e.layer = *layer;
+                            f(e)?;
+                            continue;
+                        }
+                        _ => match self.cached_entry(it, dir) {
+                            Some(e) => e,
+                            None => continue,
+                        },
+                    }
+                }
             };
             count += 1;
             if count > MAX_WALK_ENTRIES {
@@ -881,14 +1046,7 @@ impl<'a> MergedView<'a> {
                 ));
                 continue;
             }
-            let (entries, whs) = self.list(&e);
-            for w in &whs {
-                on_whiteout(w)?;
-            }
-            for w in self.opaque_hidden(&e) {
-                on_whiteout(&w)?;
-            }
-            stack.push(entries.into_iter());
+            open(&e, &mut stack)?;
         }
         Ok(())
     }
@@ -1044,4 +1202,55 @@ pub fn layer_marks(fs: &Filesystem, dir_ino: u32, format: LayerFormat) -> LayerM
     m.copy_ups.sort();
     m.impure_dirs.sort();
     m
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    fn listing(n: usize) -> Arc<Vec<CachedEntry>> {
+        let e = |i: usize| CachedEntry {
+            name: vec![b'a'; i + 1],
+            dec: Decided::Whiteout {
+                layer: 0,
+                ino: 1,
+                kind: "whiteout",
+                hidden: Vec::new(),
+            },
+            inode: None,
+        };
+        Arc::new((0..n).map(e).collect())
+    }
+
+    #[test]
+    fn full_cache_keeps_groups_in_use_and_drops_idle_ones() {
+        let c = ListingCache::new(10);
+        let a = c.enter(1);
+        c.put(vec![(0, 1)], listing(6), 1);
+        // Full, and group 1 is in use: the new listing is not kept.
+        c.put(vec![(0, 2)], listing(6), 1);
+        assert_eq!(c.entries(), 6);
+        assert!(c.get(&[(0, 2)], 1).is_none());
+        assert!(c.get(&[(0, 1)], 1).is_some());
+        let b = c.enter(2);
+        c.put(vec![(0, 3)], listing(5), 2);
+        assert!(c.get(&[(0, 3)], 2).is_none(), "group 1 still in use");
+        drop(a);
+        // Group 1 is idle now: its listings make room.
+        c.put(vec![(0, 3)], listing(5), 2);
+        assert_eq!(c.entries(), 5);
+        assert!(c.get(&[(0, 1)], 2).is_none());
+        // A hit re-tags: group 2's listing, used by group 3, outlives 2.
+        let d = c.enter(3);
+        assert!(c.get(&[(0, 3)], 3).is_some());
+        drop(b);
+        c.put(vec![(0, 4)], listing(6), 3);
+        assert!(c.get(&[(0, 3)], 3).is_some());
+        assert!(c.get(&[(0, 4)], 3).is_none());
+        assert_eq!(c.entries(), 5);
+        drop(d);
+        // Replacing a key keeps the count exact.
+        c.put(vec![(0, 3)], listing(2), 4);
+        assert_eq!(c.entries(), 2);
+    }
 }

@@ -255,12 +255,18 @@ impl Inode {
     /// Every decoded field stays. For inodes held by the hundred thousand
     /// (deleted inodes during recovery), the 256-byte copies add up.
     pub fn drop_raw_unless_needed(&mut self) {
-        let ibody = 128 + self.extra_isize as usize;
-        let xattrs = self.raw.len() > ibody + 4
-            && crate::util::bytes::le32(&self.raw, ibody) == super::xattr::XATTR_MAGIC;
-        if !xattrs && !self.has_flag(flags::INLINE_DATA) {
+        if !self.has_inode_xattrs() && !self.has_flag(flags::INLINE_DATA) {
             self.raw = Vec::new();
         }
+    }
+
+    /// An in-inode xattr area follows the fixed fields: magic 0xEA020000
+    /// at 128 + i_extra_isize.
+    pub fn has_inode_xattrs(&self) -> bool {
+        let ibody = 128 + self.extra_isize as usize;
+        self.raw.len() > 128
+            && ibody + 4 <= self.raw.len()
+            && crate::util::bytes::le32(&self.raw, ibody) == super::xattr::XATTR_MAGIC
     }
 
     /// Bytes of storage charged to the inode (`i_blocks` in 512-byte units,

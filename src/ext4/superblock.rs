@@ -234,6 +234,10 @@ pub struct Superblock {
     pub checksum: u32,
     #[serde(skip)]
     pub raw: Vec<u8>,
+    /// crc32c(~0, uuid), worked out once: every inode, directory block and
+    /// bitmap checksum starts from it.
+    #[serde(skip)]
+    uuid_seed: u32,
 }
 
 fn t_hi(lo: u32, hi: u8) -> Timestamp {
@@ -345,6 +349,7 @@ impl Superblock {
             orphan_file_inum: le32(b, 0x280),
             checksum: le32(b, 0x3FC),
             raw: b.get(..SUPERBLOCK_SIZE).unwrap_or(b).to_vec(),
+            uuid_seed: crc32c_update(!0, &array::<16>(b, 0x68)),
         }
     }
 
@@ -409,7 +414,7 @@ impl Superblock {
         if self.has_incompat(incompat::CSUM_SEED) {
             self.checksum_seed
         } else {
-            crc32c_update(!0, &self.uuid)
+            self.uuid_seed
         }
     }
 

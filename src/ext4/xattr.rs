@@ -122,15 +122,16 @@ impl Filesystem {
     /// All xattrs of an inode. Damaged parts are skipped with a warning.
     pub fn xattrs(&self, inode: &Inode) -> XattrList {
         let mut list = XattrList::default();
+        let in_inode = inode.has_inode_xattrs();
+        if !in_inode && inode.file_acl == 0 {
+            return list;
+        }
         let what = format!("inode {}", inode.ino);
         // In-inode area: after 128 + i_extra_isize, magic then entries;
         // value offsets are relative to the first entry.
         let ibody = 128 + inode.extra_isize as usize;
-        if inode.raw.len() > 128
-            && ibody + 4 <= inode.raw.len()
-            && le32(&inode.raw, ibody) == XATTR_MAGIC
-        {
-            let area = &inode.raw[ibody + 4..];
+        if in_inode {
+            let area = inode.raw.get(ibody + 4..).unwrap_or_default();
             let ents = parse_entries(area, 0, &mut list.warnings, &what);
             for e in ents {
                 let value = self.xattr_value(area, &e, None, &mut list.warnings, &what);

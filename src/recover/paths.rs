@@ -256,6 +256,7 @@ pub fn build_candidates(
     // At most one candidate per inode: reserved once instead of grown by
     // doubling (the array is the largest single allocation of recovery).
     rec.candidates.reserve_exact(inos.len());
+    let mut to_hash: Vec<usize> = Vec::new();
     for ino in inos {
         let now_alloc = alloc.inode(ino) == Some(true);
         let del_inode = deleted.get(fs, ino);
@@ -401,8 +402,9 @@ pub fn build_candidates(
             cand.extras_mut().other_paths =
                 paths.iter().skip(1).map(|p| (p.0.clone(), p.1)).collect();
         }
+        let mut hash_later = false;
         if !realloc {
-            rebuild_content(
+            hash_later = rebuild_content(
                 fs,
                 alloc,
                 journal,
@@ -426,7 +428,7 @@ pub fn build_candidates(
             cand.mode = h.inode.mode;
             cand.file_type = h.inode.file_type();
             cand.mtime = Ext4Time::pack(Some(h.inode.mtime));
-            rebuild_content(
+            hash_later = rebuild_content(
                 fs,
                 alloc,
                 journal,
@@ -440,9 +442,14 @@ pub fn build_candidates(
         cand.confidence = confidence(&cand);
         // Exact size (growth by doubling left half of each spare).
         cand.evidence = evidence.into_boxed_slice();
+        if hash_later {
+            to_hash.push(rec.candidates.len());
+        }
         rec.candidates.push(cand);
     }
     rec.names = names;
+    hash_contents(fs, &mut rec.candidates, &mut to_hash);
+    drop(to_hash);
     // In place: a stable sort allocates half the array again (25 MB at 1M
     // inodes). (path, inode) ties are the same file; the input order is
     // deterministic, so the output is too.
@@ -482,9 +489,9 @@ fn rebuild_content(
     opts: &Options,
     c: &mut DeletedCandidate,
     ev: &mut Vec<Clue>,
-) {
+) -> bool {
     let base: Option<&Inode> = del.or(hist.map(|h| &h.inode));
-    let Some(base) = base else { return };
+    let Some(base) = base else { return false };
     let empty_sha = |c: &mut DeletedCandidate| {
         c.content = ContentState::Full;
         hash(c, &[], opts);
@@ -513,14 +520,14 @@ fn rebuild_content(
             } else {
                 ev.push(Clue::Note(&"fast symlink target was zeroed at deletion"));
             }
-            return;
+            return false;
         }
     }
     if is_inline {
         let src = hist.map(|h| &h.inode).unwrap_or(base);
         let size = c.size.unwrap_or(src.size);
         if size == 0 && c.size.is_none() {
-            return;
+            return false;
         }
         let data = content::inline_content(fs, src, size);
         c.size = Some(size);
@@ -534,21 +541,21 @@ fn rebuild_content(
         }
         hash(c, &data, opts);
         c.extras_mut().inline_data = Some(data);
-        return;
+        return false;
     }
     if c.size == Some(0) && matches!(c.file_type, FileType::Regular) {
         // A known-empty file is fully recovered by definition.
         empty_sha(c);
-        return;
+        return false;
     }
     if c.file_type == FileType::Dir {
         // Directory content is not "recovered" as a file; its map is kept.
         c.map = content::best_map(fs, base, hist, journal).map(Box::new);
-        return;
+        return false;
     }
     let Some(map) = content::best_map(fs, base, hist, journal) else {
         ev.push(Clue::Note(&"no block map survives (depth-0 extents are zeroed at deletion and no journal copy was found)"));
-        return;
+        return false;
     };
     let runs = content::check_runs(fs, alloc, &map);
     c.content = content::verdict(&runs);
@@ -562,13 +569,8 @@ fn rebuild_content(
             ev.push(Clue::Run(n as u32));
         }
     }
-    if matches!(c.content, ContentState::Full | ContentState::Partial) && opts.hash {
-        let size = c.size.unwrap_or(0);
-        let mut h = HashWriter::default();
-        if content::stream(fs, &runs, size, &mut h).is_ok() {
-            c.digests = Some(Box::new(h.digests()));
-        }
-    }
+    // Hashed later, on every core (see `hash_contents`).
+    let hash_later = matches!(c.content, ContentState::Full | ContentState::Partial) && opts.hash;
     if c.file_type == FileType::Symlink && c.content == ContentState::Full {
         let mut t = Vec::new();
         if content::stream(fs, &runs, c.size.unwrap_or(0).min(4096), &mut t).is_ok() {
@@ -579,6 +581,38 @@ fn rebuild_content(
     map.checks = runs;
     map.checks.shrink_to_fit();
     c.map = Some(Box::new(map));
+    hash_later
+}
+
+/// MD5 and SHA-256 of the content of the candidates at `idx` (their
+/// checked runs, up to their size), in chunks spread over every core:
+/// hashing was most of the recovery's time on images with GBs of deleted
+/// data. A chunk's digests are boxed here, on the calling thread (pool
+/// threads would keep them in arenas of their own).
+fn hash_contents(fs: &Filesystem, cands: &mut [DeletedCandidate], idx: &mut [usize]) {
+    use rayon::prelude::*;
+    // Largest first, so a chunk does not end waiting on one big file.
+    idx.sort_by_key(|&i| std::cmp::Reverse(cands.get(i).and_then(|c| c.size).unwrap_or(0)));
+    for chunk in idx.chunks(8192) {
+        let cs: &[DeletedCandidate] = cands;
+        // One file a piece: a worker never holds a run of big ones.
+        let d: Vec<Option<super::Digests>> = chunk
+            .par_iter()
+            .with_max_len(1)
+            .map(|&i| {
+                let c = cs.get(i)?;
+                let map = c.map.as_ref()?;
+                let mut h = HashWriter::default();
+                content::stream(fs, &map.checks, c.size.unwrap_or(0), &mut h).ok()?;
+                Some(h.digests())
+            })
+            .collect();
+        for (&i, d) in chunk.iter().zip(d) {
+            if let Some(c) = cands.get_mut(i) {
+                c.digests = d.map(Box::new);
+            }
+        }
+    }
 }
 
 fn hash(c: &mut DeletedCandidate, data: &[u8], opts: &Options) {

@@ -4,6 +4,7 @@
 //! paths are prefixed with the container name (`web:/app/x`).
 
 use crate::ext4::inode::{mode_bytes, FileType};
+use crate::util::dec::push_u64;
 use crate::util::escape::escape_bytes;
 use crate::util::time::Timestamp;
 
@@ -28,60 +29,61 @@ pub struct Row<'a> {
 
 /// `r/rrw-r--r--`: the name's type, the inode's type, the permissions.
 pub fn mode_as_string(dirent: Option<FileType>, mode: u16) -> String {
-    let mut s = String::with_capacity(12);
+    let mut s = Vec::with_capacity(12);
     push_mode(&mut s, dirent, mode);
-    s
+    ascii(s)
 }
 
-fn push_mode(out: &mut String, dirent: Option<FileType>, mode: u16) {
+/// The rows are built as bytes: every byte pushed is ASCII or comes from
+/// a `String` (`escape_bytes`), so this never takes the lossy branch.
+fn ascii(v: Vec<u8>) -> String {
+    String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+fn push_mode(out: &mut Vec<u8>, dirent: Option<FileType>, mode: u16) {
     let it = FileType::from_mode(mode);
     let dt = dirent.filter(|t| *t != FileType::Unknown).unwrap_or(it);
-    out.push(dt.tsk_char());
-    out.push('/');
-    out.push(it.tsk_char());
-    out.extend(mode_bytes(mode)[1..].iter().map(|&b| b as char));
+    out.push(ascii_char(dt.tsk_char()));
+    out.push(b'/');
+    out.push(ascii_char(it.tsk_char()));
+    out.extend_from_slice(mode_bytes(mode).get(1..).unwrap_or_default());
+}
+
+fn ascii_char(c: char) -> u8 {
+    if c.is_ascii() {
+        c as u8
+    } else {
+        b'?'
+    }
 }
 
 /// A name safe for the `|`-separated format (control bytes escaped).
 pub fn safe_name(prefix: Option<&str>, name: &[u8]) -> String {
-    let mut s = String::new();
+    let mut s = Vec::new();
     push_safe_name(&mut s, prefix, name);
-    s
+    ascii(s)
 }
 
-fn push_safe_name(out: &mut String, prefix: Option<&str>, name: &[u8]) {
-    // Printable ASCII without `|` or `\\` needs no escaping (the common case).
-    let plain = |b: &[u8]| {
-        b.iter()
-            .all(|&c| (0x20..0x7f).contains(&c) && c != b'|' && c != b'\\')
-    };
+/// Printable ASCII without `|` or `\\` needs no escaping (the common case).
+fn plain(b: &[u8]) -> bool {
+    b.iter()
+        .all(|&c| (0x20..0x7f).contains(&c) && c != b'|' && c != b'\\')
+}
+
+fn push_escaped(out: &mut Vec<u8>, b: &[u8]) {
+    if plain(b) {
+        out.extend_from_slice(b);
+    } else {
+        out.extend_from_slice(escape_bytes(b).replace('|', "\\x7c").as_bytes());
+    }
+}
+
+fn push_safe_name(out: &mut Vec<u8>, prefix: Option<&str>, name: &[u8]) {
     if let Some(p) = prefix {
-        if plain(p.as_bytes()) {
-            out.push_str(p);
-        } else {
-            out.push_str(&escape_bytes(p.as_bytes()).replace('|', "\\x7c"));
-        }
-        out.push(':');
+        push_escaped(out, p.as_bytes());
+        out.push(b':');
     }
-    match std::str::from_utf8(name) {
-        Ok(s) if plain(name) => out.push_str(s),
-        _ => out.push_str(&escape_bytes(name).replace('|', "\\x7c")),
-    }
-}
-
-fn push_u64(out: &mut String, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    // ASCII digits: always valid UTF-8.
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
+    push_escaped(out, name);
 }
 
 fn secs(t: Option<Timestamp>) -> u64 {
@@ -116,26 +118,27 @@ impl<'a> Row<'a> {
     }
 
     pub fn line(&self) -> String {
-        let mut s = String::with_capacity(96 + self.name.len());
+        let mut s = Vec::with_capacity(96 + self.name.len());
         self.push_line(&mut s);
-        s
+        ascii(s)
     }
 
     /// Appends the row and its newline to `out`.
-    pub fn push_line(&self, out: &mut String) {
-        out.push_str(
+    pub fn push_line(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(
             self.md5
                 .filter(|m| m.len() == 32 && m.bytes().all(|b| b.is_ascii_hexdigit()))
-                .unwrap_or("0"),
+                .unwrap_or("0")
+                .as_bytes(),
         );
-        out.push('|');
+        out.push(b'|');
         push_safe_name(out, self.prefix, self.name);
         if self.deleted {
-            out.push_str(" (deleted)");
+            out.extend_from_slice(b" (deleted)");
         }
-        out.push('|');
+        out.push(b'|');
         push_u64(out, self.inode as u64);
-        out.push('|');
+        out.push(b'|');
         push_mode(out, self.dirent_type, self.mode);
         for v in [
             self.uid as u64,
@@ -146,10 +149,10 @@ impl<'a> Row<'a> {
             secs(self.ctime),
             secs(self.crtime),
         ] {
-            out.push('|');
+            out.push(b'|');
             push_u64(out, v);
         }
-        out.push('\n');
+        out.push(b'\n');
     }
 }
 

@@ -39,12 +39,27 @@ pub struct FileFields<'a> {
 }
 
 fn json_str(out: &mut Vec<u8>, s: &str) {
+    // serde_json escapes `"`, `\\` and control bytes only: without them
+    // the string is copied as it is.
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // Serialising a str into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-fn json_num(out: &mut Vec<u8>, key: &str, v: impl std::fmt::Display) {
-    let _ = write!(out, ",\"{key}\":{v}");
+fn json_key(out: &mut Vec<u8>, key: &str) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+fn json_num(out: &mut Vec<u8>, key: &str, v: u64) {
+    json_key(out, key);
+    crate::util::dec::push_u64(out, v);
 }
 
 impl<W: Write> Timeline<W> {
@@ -101,11 +116,12 @@ impl<W: Write> Timeline<W> {
             l.push(b',');
         }
         l.extend_from_slice(b"\"data_type\":\"whiteout:file\",\"datetime\":\"");
-        l.extend_from_slice(ts.rfc3339().as_bytes());
+        ts.push_rfc3339(&mut l);
         l.push(b'"');
-        let _ = write!(l, ",\"deleted\":{}", f.deleted);
-        json_num(&mut l, "gid", f.gid);
-        json_num(&mut l, "inode", f.inode);
+        json_key(&mut l, "deleted");
+        l.extend_from_slice(if f.deleted { b"true" } else { b"false" });
+        json_num(&mut l, "gid", f.gid.into());
+        json_num(&mut l, "inode", f.inode.into());
         l.extend_from_slice(b",\"message\":");
         json_str(&mut l, message);
         l.extend_from_slice(b",\"mode\":");
@@ -113,14 +129,16 @@ impl<W: Write> Timeline<W> {
         l.extend_from_slice(b",\"path\":");
         json_str(&mut l, f.path);
         json_num(&mut l, "size", f.size);
-        json_num(
+        json_key(&mut l, "timestamp");
+        crate::util::dec::push_i64(
             &mut l,
-            "timestamp",
-            ts.secs * 1_000_000 + (ts.nanos / 1000) as i64,
+            ts.secs
+                .saturating_mul(1_000_000)
+                .saturating_add((ts.nanos / 1000) as i64),
         );
         l.extend_from_slice(b",\"timestamp_desc\":");
         json_str(&mut l, desc);
-        json_num(&mut l, "uid", f.uid);
+        json_num(&mut l, "uid", f.uid.into());
         l.extend_from_slice(b"}\n");
         let r = self.w.write_all(&l);
         self.line = l;
@@ -230,6 +248,24 @@ mod tests {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn json_str_matches_serde() {
+        for t in [
+            "",
+            "/etc/passwd",
+            "a\"b",
+            "a\\b",
+            "tab\there",
+            "\u{7f}",
+            "é/日本",
+            "\u{1}x",
+        ] {
+            let mut a = Vec::new();
+            json_str(&mut a, t);
+            assert_eq!(a, serde_json::to_vec(t).unwrap(), "{t:?}");
+        }
     }
 
     #[test]

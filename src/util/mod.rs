@@ -3,6 +3,7 @@
 
 pub mod bytes;
 pub mod crc;
+pub mod dec;
 pub mod escape;
 pub mod ordered;
 pub mod time;

@@ -36,9 +36,39 @@ impl Timestamp {
 
     /// RFC 3339 UTC with nanoseconds: `2024-01-02T03:04:05.123456789Z`.
     pub fn rfc3339(&self) -> String {
+        let mut v = Vec::with_capacity(30);
+        self.push_rfc3339(&mut v);
+        String::from_utf8(v).unwrap_or_default()
+    }
+
+    /// [`rfc3339`](Self::rfc3339) appended to `out` (digits only, ASCII).
+    pub fn push_rfc3339(&self, out: &mut Vec<u8>) {
+        use super::dec::push_padded;
         let days = self.secs.div_euclid(86_400);
-        let sod = self.secs.rem_euclid(86_400);
+        let sod = self.secs.rem_euclid(86_400) as u64;
         let (y, m, d) = civil_from_days(days);
+        let Ok(y) = u64::try_from(y) else {
+            out.extend_from_slice(self.rfc3339_fmt(y, m, d, sod).as_bytes());
+            return;
+        };
+        push_padded(out, y, 4);
+        for (sep, v) in [
+            (b'-', m as u64),
+            (b'-', d as u64),
+            (b'T', sod / 3600),
+            (b':', (sod / 60) % 60),
+            (b':', sod % 60),
+        ] {
+            out.push(sep);
+            push_padded(out, v, 2);
+        }
+        out.push(b'.');
+        push_padded(out, self.nanos as u64, 9);
+        out.push(b'Z');
+    }
+
+    /// Years before 0: as `format!` pads a negative number.
+    fn rfc3339_fmt(&self, y: i64, m: u32, d: u32, sod: u64) -> String {
         format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
             y,
@@ -181,6 +211,32 @@ impl serde::Serialize for Timestamp {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rfc3339_digits_match_fmt() {
+        for secs in [
+            0i64,
+            1,
+            -1,
+            86_399,
+            1_795_868_431,
+            -62_135_596_800,
+            -62_198_755_200,
+            17_179_869_183,
+            -2_147_483_648,
+        ] {
+            for nanos in [0u32, 5, 999_999_999, 1_234_567_890] {
+                let t = Timestamp::new(secs, nanos);
+                let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+                let sod = secs.rem_euclid(86_400) as u64;
+                assert_eq!(t.rfc3339(), t.rfc3339_fmt(y, m, d, sod), "{secs} {nanos}");
+            }
+        }
+        assert_eq!(
+            Timestamp::new(0, 5).rfc3339(),
+            "1970-01-01T00:00:00.000000005Z"
+        );
+    }
+
     use super::*;
     #[test]
     fn ext4_time_round_trips() {
