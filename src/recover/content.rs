@@ -272,6 +272,9 @@ pub fn verdict(runs: &[RunCheck]) -> ContentState {
     }
 }
 
+/// Blocks read at once by [`stream`] (1 MiB at 4 KiB blocks).
+const READ_BLOCKS: u64 = 256;
+
 /// Stream recovered content: free blocks as read, everything else (holes,
 /// wiped, reallocated, unreadable) as zeros. Stops at `size`.
 pub fn stream(
@@ -283,13 +286,17 @@ pub fn stream(
     let bs = fs.block_size();
     let werr = |e: std::io::Error| crate::Error::io("writing recovered content", e);
     let mut pos = 0u64;
-    let mut buf = vec![0u8; bs as usize];
+    // Free runs are read up to 1 MiB at a time (not a read per block);
+    // the buffer is no larger than the file needs.
+    let most = size.div_ceil(bs.max(1)).clamp(1, READ_BLOCKS);
+    let mut buf = vec![0u8; (most * bs) as usize];
     let zeros = vec![0u8; bs as usize];
     let mut sorted: Vec<&RunCheck> = runs.iter().collect();
     sorted.sort_by_key(|r| r.logical);
     for r in sorted {
-        for k in 0..r.len {
-            let start = (r.logical + k) * bs;
+        let mut k = 0u64;
+        while k < r.len {
+            let start = r.logical.saturating_add(k).saturating_mul(bs);
             if start >= size {
                 return Ok(());
             }
@@ -298,13 +305,35 @@ pub fn stream(
                 w.write_all(&zeros[..n as usize]).map_err(werr)?;
                 pos += n;
             }
-            let take = (size - start).min(bs) as usize;
-            if r.state == RunState::Free && fs.read_blocks_into(r.physical + k, &mut buf).is_ok() {
-                w.write_all(&buf[..take]).map_err(werr)?;
+            // Blocks of this run still inside `size`, up to the buffer.
+            let n = (r.len - k).min(most).min((size - start).div_ceil(bs));
+            let take = (size - start).min(n * bs) as usize;
+            let chunk = &mut buf[..(n * bs) as usize];
+            let whole = r.state == RunState::Free
+                && fs
+                    .read_blocks_into(r.physical.saturating_add(k), chunk)
+                    .is_ok();
+            if whole {
+                w.write_all(&chunk[..take]).map_err(werr)?;
             } else {
-                w.write_all(&zeros[..take]).map_err(werr)?;
+                // Block by block: an unreadable one is written as zeros.
+                for j in 0..n {
+                    let off = (j * bs) as usize;
+                    let t = take.saturating_sub(off).min(bs as usize);
+                    let one = &mut chunk[off..off + bs as usize];
+                    if r.state == RunState::Free
+                        && fs
+                            .read_blocks_into(r.physical.saturating_add(k + j), one)
+                            .is_ok()
+                    {
+                        w.write_all(&one[..t]).map_err(werr)?;
+                    } else {
+                        w.write_all(&zeros[..t]).map_err(werr)?;
+                    }
+                }
             }
             pos += take as u64;
+            k += n;
         }
     }
     while pos < size {

@@ -309,48 +309,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     };
     rec.names = Vec::new();
     let rec = rec;
-    let attributor = crate::attribute::Attributor::with_docker(
-        &fs,
-        (!host.roots.is_empty()).then_some(&host),
-        &gone,
-        &rec,
-    );
-    log.phase_done("attribution");
-    log.warn_all("recovery", &rec.warnings);
-    // Carving (unallocated space; blocks recovered through metadata are
-    // left out so only new material is reported). Its Docker traces feed
-    // the removed-container report.
-    let (carving, traces) = if opts.carve {
-        sp.set_message("carving");
-        log.info("carving unallocated space");
-        carving_section(&fs, &dir, img, &rec, &attributor)?
-    } else {
-        (
-            json!({"status": "skipped", "reason": "--no-carve", "files": []}),
-            Vec::new(),
-        )
-    };
-    if !host.roots.is_empty() {
-        removed::merge_carved(&mut gone, &host, &traces);
-    }
-    let classes = Classes::new(Some((&host, &gone)), &rec.candidates);
-    let mut fws = Vec::new();
-    let found: Vec<Finding> = findings::collect(&fs, &host.roots, &host.containers, &mut fws);
-    log.warn_all("findings", &fws);
-    log.phase_done("carving, removed containers, classification, findings");
-
-    // Names of containers, live and removed, by id.
-    let mut cname: std::collections::HashMap<String, String> = Default::default();
-    for c in host
-        .containers
-        .iter()
-        .chain(gone.iter().map(|g| &g.container))
-    {
-        cname.insert(c.id.clone(), c.display_name());
-    }
-
     // Bodyfile, merged views (whiteouts), timeline.
-    sp.set_message("bodyfile, timeline and recovered files");
     let mut body = dir.create_root_file("bodyfile")?;
     let mut tl = Timeline::new(dir.create_root_file("timeline.jsonl")?);
     let bw = |body: &mut std::io::BufWriter<std::fs::File>, r: &Row| {
@@ -473,54 +432,133 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         }
         Part::Container(rows, whs, err)
     };
-    // Recovered files are written meanwhile, on a thread of their own:
-    // mostly file I/O, which overlaps the walks' CPU work.
-    let rdir = SafeDir::create(&dir.root().join("recovered"), &[img])?;
-    let write_recovered = || -> Result<(recovered::Written, HashMap<usize, String>)> {
-        let written_to: std::cell::RefCell<HashMap<usize, String>> = Default::default();
-        let written = recovered::write_recovered(
-            &fs,
-            &rdir,
-            &rec.candidates,
-            recovered::Filter::default(),
-            &|i, m| {
-                if let Some(p) = m.get("written_to").and_then(|v| v.as_str()) {
-                    written_to.borrow_mut().insert(i, format!("recovered/{p}"));
-                }
-                let (Some(k), Some(c)) = (classes.get(i), rec.candidates.get(i)) else {
-                    return;
-                };
-                m.insert("class".into(), json!(k.kind));
-                m.insert("container".into(), json!(k.container));
-                m.insert(
-                    "container_name".into(),
-                    json!(k.container.as_ref().and_then(|id| cname.get(id))),
-                );
-                m.insert("layer".into(), json!(k.layer));
-                m.insert("container_path".into(), json!(json_name(k.path(c))));
-                m.insert("attribution".into(), candidate_attribution(&attributor, i));
-            },
-        )?;
-        Ok((written, written_to.into_inner()))
-    };
-    let (parts, recovered_res) = std::thread::scope(|s| {
-        let rh = s.spawn(write_recovered);
-        let parts = crate::util::ordered::run(
+    // The walks write the bodyfile (host rows, then each container's
+    // merged view) and the host's timeline events. 256 MB of out-of-turn
+    // output stays in memory: 8 MB per task spilled about 1 GB on the
+    // large Docker host, each spilled byte written, read back and written
+    // again.
+    let walks = |body: &mut std::io::BufWriter<std::fs::File>| {
+        crate::util::ordered::run(
             host.containers.len() + 1,
             rayon::current_num_threads(),
-            8 << 20,
+            256 << 20,
             Some(&|i| dir.scratch_file(i)),
-            &mut body,
+            body,
             &task,
-        );
-        let r = rh.join().unwrap_or_else(|_| {
-            Err(Error::io(
-                "recovered files",
-                std::io::Error::other("writer thread failed"),
+        )
+    };
+    // With containers, the walks start now, beside the attribution (one
+    // core) and classification: none of them reads the other's results.
+    // Without, the host walk runs later on this thread, in its malloc
+    // arena (a new thread's arena added 30 MB at 5M inodes).
+    let early = !host.containers.is_empty();
+    let body_ref = &mut body;
+    let (parts, recovered_res, attributor, carving, classes, found, cname) =
+        std::thread::scope(|s| -> Result<_> {
+            let (early_walks, late_body) = if early {
+                (Some(s.spawn(|| walks(body_ref))), None)
+            } else {
+                (None, Some(body_ref))
+            };
+            let attributor = crate::attribute::Attributor::with_docker(
+                &fs,
+                (!host.roots.is_empty()).then_some(&host),
+                &gone,
+                &rec,
+            );
+            log.phase_done("attribution");
+            log.warn_all("recovery", &rec.warnings);
+            // Carving (unallocated space; blocks recovered through metadata are
+            // left out so only new material is reported). Its Docker traces feed
+            // the removed-container report.
+            let (carving, traces) = if opts.carve {
+                sp.set_message("carving");
+                log.info("carving unallocated space");
+                carving_section(&fs, &dir, img, &rec, &attributor)?
+            } else {
+                (
+                    json!({"status": "skipped", "reason": "--no-carve", "files": []}),
+                    Vec::new(),
+                )
+            };
+            if !host.roots.is_empty() {
+                removed::merge_carved(&mut gone, &host, &traces);
+            }
+            let classes = Classes::new(Some((&host, &gone)), &rec.candidates);
+            let mut fws = Vec::new();
+            let found: Vec<Finding> =
+                findings::collect(&fs, &host.roots, &host.containers, &mut fws);
+            log.warn_all("findings", &fws);
+            log.phase_done("carving, removed containers, classification, findings");
+
+            // Names of containers, live and removed, by id.
+            let mut cname: std::collections::HashMap<String, String> = Default::default();
+            for c in host
+                .containers
+                .iter()
+                .chain(gone.iter().map(|g| &g.container))
+            {
+                cname.insert(c.id.clone(), c.display_name());
+            }
+
+            sp.set_message("bodyfile, timeline and recovered files");
+            // Recovered files are written meanwhile, on a thread of their own:
+            // mostly file I/O, which overlaps the walks' CPU work.
+            let rdir = SafeDir::create(&dir.root().join("recovered"), &[img])?;
+            let write_recovered = || -> Result<(recovered::Written, HashMap<usize, String>)> {
+                let written_to: std::cell::RefCell<HashMap<usize, String>> = Default::default();
+                let written = recovered::write_recovered(
+                    &fs,
+                    &rdir,
+                    &rec.candidates,
+                    recovered::Filter::default(),
+                    &|i, m| {
+                        if let Some(p) = m.get("written_to").and_then(|v| v.as_str()) {
+                            written_to.borrow_mut().insert(i, format!("recovered/{p}"));
+                        }
+                        let (Some(k), Some(c)) = (classes.get(i), rec.candidates.get(i)) else {
+                            return;
+                        };
+                        m.insert("class".into(), json!(k.kind));
+                        m.insert("container".into(), json!(k.container));
+                        m.insert(
+                            "container_name".into(),
+                            json!(k.container.as_ref().and_then(|id| cname.get(id))),
+                        );
+                        m.insert("layer".into(), json!(k.layer));
+                        m.insert("container_path".into(), json!(json_name(k.path(c))));
+                        m.insert("attribution".into(), candidate_attribution(&attributor, i));
+                    },
+                )?;
+                Ok((written, written_to.into_inner()))
+            };
+            let (parts, recovered_res) = std::thread::scope(|s2| {
+                let rh = s2.spawn(write_recovered);
+                let parts = match (early_walks, late_body) {
+                    (Some(h), _) => h
+                        .join()
+                        .unwrap_or_else(|_| Err(std::io::Error::other("bodyfile walks failed"))),
+                    (None, Some(b)) => walks(b),
+                    (None, None) => Ok(Vec::new()),
+                };
+                let r = rh.join().unwrap_or_else(|_| {
+                    Err(Error::io(
+                        "recovered files",
+                        std::io::Error::other("writer thread failed"),
+                    ))
+                });
+                (parts, r)
+            });
+            Ok((
+                parts,
+                recovered_res,
+                attributor,
+                carving,
+                classes,
+                found,
+                cname,
             ))
-        });
-        (parts, r)
-    });
+        })?;
     let parts = parts.map_err(|e| Error::io("bodyfile", e))?;
     let (written, written_to) = recovered_res?;
     log.info(&format!(
@@ -554,7 +592,9 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     let mut ws = fs.take_warnings();
     ws.sort();
     log.warn_all("filesystem, merged views and recovered files", &ws);
-    log.phase_done("host bodyfile and timeline, merged views, recovered files (side by side)");
+    log.phase_done(
+        "host bodyfile and timeline, merged views (begun beside the attribution), recovered files (side by side)",
+    );
     // Deleted candidates: host path, and the in-container path.
     for (i, c) in rec.candidates.iter().enumerate() {
         let Some(k) = classes.get(i) else { break };
@@ -803,31 +843,46 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         "notes": log.notes,
         "exit_code": exit_code,
     });
-    let mut w = dir.create_root_file("report.json")?;
-    write_report(&mut w, &report, n_candidates, &cand_json)
-        .map_err(|e| Error::io("report.json", e))?;
-    log.phase_done("report.json");
-    // The HTML shows the first 5000 candidates and the first 2000 of each
-    // container: only those are built.
-    let mut report = report;
-    let mut per: std::collections::HashMap<String, usize> = Default::default();
-    let shown: Vec<Value> = (0..n_candidates)
-        .filter(|&i| {
-            let n = classes.get(i).and_then(|k| k.container.clone()).map(|c| {
-                let n = per.entry(c).or_default();
-                *n += 1;
-                *n
-            });
-            i < 5000 || n.is_some_and(|n| n <= 2000)
-        })
-        .map(cand_json)
-        .collect();
-    report["deleted"]["candidates"] = Value::Array(shown);
-    let mut h = dir.create_root_file("report.html")?;
-    h.write_all(super::html::report_html(&report).as_bytes())
-        .and_then(|_| h.flush())
-        .map_err(|e| Error::io("report.html", e))?;
-    log.phase_done("report.html");
+    // report.html is built on a thread of its own while report.json is
+    // written: neither reads the other.
+    let write_html = || -> Result<()> {
+        // The HTML shows the first 5000 candidates and the first 2000 of
+        // each container: only those are built.
+        let mut report = report.clone();
+        let mut per: std::collections::HashMap<String, usize> = Default::default();
+        let shown: Vec<Value> = (0..n_candidates)
+            .filter(|&i| {
+                let n = classes.get(i).and_then(|k| k.container.clone()).map(|c| {
+                    let n = per.entry(c).or_default();
+                    *n += 1;
+                    *n
+                });
+                i < 5000 || n.is_some_and(|n| n <= 2000)
+            })
+            .map(cand_json)
+            .collect();
+        report["deleted"]["candidates"] = Value::Array(shown);
+        let mut h = dir.create_root_file("report.html")?;
+        h.write_all(super::html::report_html(&report).as_bytes())
+            .and_then(|_| h.flush())
+            .map_err(|e| Error::io("report.html", e))
+    };
+    std::thread::scope(|s| -> Result<()> {
+        let html = s.spawn(write_html);
+        let json = dir.create_root_file("report.json").and_then(|mut w| {
+            write_report(&mut w, &report, n_candidates, &cand_json)
+                .map_err(|e| Error::io("report.json", e))
+        });
+        log.phase_done("report.json");
+        let html = html.join().unwrap_or_else(|_| {
+            Err(Error::io(
+                "report.html",
+                std::io::Error::other("writer thread failed"),
+            ))
+        });
+        json.and(html)
+    })?;
+    log.phase_done("report.html (side by side with report.json)");
     log.info(&format!(
         "done: {} warnings, exit code {exit_code}",
         log.warnings.len()

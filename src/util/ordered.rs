@@ -2,11 +2,14 @@
 //! task order, byte for byte as a serial loop would write it.
 //!
 //! The task whose turn it is (the head) writes straight through. Other
-//! tasks buffer up to `cap` bytes in memory and spill the rest to a
-//! scratch file the caller provides, so memory stays bounded by
-//! `threads × cap` and no thread ever waits for another. A finished task
-//! that is not the head is parked; the head writes the parked outputs in
-//! order when it finishes.
+//! tasks keep their output in memory while all of them together hold less
+//! than `budget` bytes, and spill the rest to a scratch file the caller
+//! provides; so memory stays bounded by about `budget` and no thread ever
+//! waits for another. A finished task that is not the head is parked; the
+//! head writes the parked outputs in order when it finishes. (A spilled
+//! byte is written, read back and written again: with two workers about
+//! half the output is out of turn, so the budget should hold a few
+//! tasks' output.)
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -19,6 +22,8 @@ use std::sync::Mutex;
 struct Pending {
     spill: Option<File>,
     buf: Vec<u8>,
+    /// Bytes of `buf` counted in [`Shared::held`].
+    held: usize,
 }
 
 struct Shared<'w> {
@@ -27,6 +32,9 @@ struct Shared<'w> {
     turn: usize,
     parked: BTreeMap<usize, Pending>,
     err: Option<io::Error>,
+    /// Out-of-turn bytes held in memory, by every task, and their limit.
+    held: usize,
+    budget: usize,
 }
 
 impl Shared<'_> {
@@ -45,6 +53,7 @@ impl Shared<'_> {
         }
         p.buf.clear();
         p.spill = None;
+        self.held = self.held.saturating_sub(std::mem::take(&mut p.held));
         if let Err(e) = r {
             self.err = Some(e);
         }
@@ -56,7 +65,8 @@ pub struct OrderedWriter<'a, 'w> {
     shared: &'a Mutex<Shared<'w>>,
     idx: usize,
     out: Pending,
-    cap: usize,
+    /// Buffer length at which the shared state is next consulted.
+    check_at: usize,
     scratch: Option<Scratch<'a>>,
     /// The turn has reached this task: writes go to the sink.
     head: bool,
@@ -112,6 +122,9 @@ impl OrderedWriter<'_, '_> {
             f.write_all(&self.out.buf)?;
         }
         self.out.buf.clear();
+        let held = std::mem::take(&mut self.out.held);
+        let mut g = self.shared.lock().map_err(|_| poisoned())?;
+        g.held = g.held.saturating_sub(held);
         Ok(())
     }
 }
@@ -126,23 +139,30 @@ impl Drop for OrderedWriter<'_, '_> {
 impl Write for OrderedWriter<'_, '_> {
     fn write(&mut self, b: &[u8]) -> io::Result<usize> {
         self.out.buf.extend_from_slice(b);
-        if self.out.buf.len() < BATCH {
+        if self.out.buf.len() < self.check_at {
             return Ok(b.len());
         }
-        if !self.head {
-            let g = self.shared.lock().map_err(|_| poisoned())?;
-            self.head = g.turn == self.idx;
-        }
+        let mut g = self.shared.lock().map_err(|_| poisoned())?;
+        self.head = self.head || g.turn == self.idx;
         if self.head {
-            let mut g = self.shared.lock().map_err(|_| poisoned())?;
             let mut out = std::mem::take(&mut self.out);
             g.emit(&mut out);
             self.out = out;
+            self.check_at = BATCH;
             if let Some(e) = &g.err {
                 return Err(io::Error::new(e.kind(), e.to_string()));
             }
-        } else if self.out.buf.len() >= self.cap {
+            return Ok(b.len());
+        }
+        let more = self.out.buf.len() - self.out.held;
+        if self.scratch.is_none() || g.held + more <= g.budget {
+            g.held += more;
+            self.out.held = self.out.buf.len();
+            self.check_at = self.out.buf.len() + BATCH;
+        } else {
+            drop(g);
             self.spill()?;
+            self.check_at = BATCH;
         }
         Ok(b.len())
     }
@@ -158,7 +178,7 @@ impl Write for OrderedWriter<'_, '_> {
 pub fn run<R: Send>(
     n: usize,
     threads: usize,
-    cap: usize,
+    budget: usize,
     scratch: Option<Scratch>,
     sink: &mut (dyn Write + Send),
     task: &(dyn Fn(usize, &mut OrderedWriter) -> R + Sync),
@@ -168,6 +188,8 @@ pub fn run<R: Send>(
         turn: 0,
         parked: BTreeMap::new(),
         err: None,
+        held: 0,
+        budget,
     });
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..n).map(|_| None).collect());
@@ -186,7 +208,7 @@ pub fn run<R: Send>(
             shared: &shared,
             idx: i,
             out: Pending::default(),
-            cap: cap.max(BATCH),
+            check_at: BATCH,
             scratch,
             head: false,
             done: false,
@@ -275,6 +297,12 @@ mod tests {
         assert_eq!(res.len(), 20);
         assert_eq!(String::from_utf8(out).unwrap(), want(20));
         assert!(made.load(Ordering::SeqCst) > 0, "nothing was spilled");
+        // A budget that holds every task's output: nothing is spilled.
+        made.store(0, Ordering::SeqCst);
+        let mut out: Vec<u8> = Vec::new();
+        run(20, 3, 64 << 20, Some(&scratch), &mut out, &task).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), want(20));
+        assert_eq!(made.load(Ordering::SeqCst), 0, "spilled within the budget");
     }
 
     #[test]
