@@ -34,6 +34,41 @@ pub struct TarEntry {
     pub linkname: Option<String>,
 }
 
+/// The fields of a tar-split line, typed. A line these types do not fit
+/// (a duplicate key, a number where a string belongs, ...) is read again
+/// as a `serde_json::Value` and its fields taken as that gives them: the
+/// typed read only saves a map per line, it changes no result.
+#[derive(serde::Deserialize)]
+struct RawLine<'a> {
+    #[serde(rename = "type")]
+    ty: Option<u64>,
+    #[serde(borrow)]
+    name: Option<std::borrow::Cow<'a, str>>,
+    size: Option<u64>,
+    #[serde(borrow)]
+    payload: Option<std::borrow::Cow<'a, str>>,
+}
+
+impl<'a> RawLine<'a> {
+    fn read(line: &'a [u8]) -> Option<RawLine<'a>> {
+        if let Ok(l) = serde_json::from_slice::<RawLine>(line) {
+            return Some(l);
+        }
+        let v = serde_json::from_slice::<serde_json::Value>(line).ok()?;
+        let text = |k: &str| {
+            v.get(k)
+                .and_then(|x| x.as_str())
+                .map(|x| x.to_owned().into())
+        };
+        Some(RawLine {
+            ty: v.get("type").and_then(|t| t.as_u64()),
+            name: text("name"),
+            size: v.get("size").and_then(|n| n.as_u64()),
+            payload: text("payload"),
+        })
+    }
+}
+
 /// Parse inflated tar-split JSON lines.
 pub fn parse<R: BufRead>(mut r: R, warnings: &mut Vec<String>) -> Vec<TarEntry> {
     let mut out = Vec::new();
@@ -66,15 +101,15 @@ pub fn parse<R: BufRead>(mut r: R, warnings: &mut Vec<String>) -> Vec<TarEntry> 
             ));
             break;
         }
-        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&line) else {
+        let Some(v) = RawLine::read(&line) else {
             if !line.iter().all(|c| c.is_ascii_whitespace()) {
                 bad += 1;
             }
             continue;
         };
-        match v.get("type").and_then(|t| t.as_u64()) {
+        match v.ty {
             Some(2) => {
-                if let Some(p) = v.get("payload").and_then(|p| p.as_str()) {
+                if let Some(p) = v.payload.as_deref() {
                     if let Some(b) = base64::decode(p) {
                         last_hdr.extend_from_slice(&b);
                         if last_hdr.len() > 4096 {
@@ -85,11 +120,11 @@ pub fn parse<R: BufRead>(mut r: R, warnings: &mut Vec<String>) -> Vec<TarEntry> 
                 }
             }
             Some(1) => {
-                let raw_name = v.get("name").and_then(|n| n.as_str()).unwrap_or("");
-                let size = v.get("size").and_then(|n| n.as_u64()).unwrap_or(0);
+                let raw_name = v.name.as_deref().unwrap_or("");
+                let size = v.size.unwrap_or(0);
                 let crc64 = v
-                    .get("payload")
-                    .and_then(|p| p.as_str())
+                    .payload
+                    .as_deref()
                     .and_then(base64::decode)
                     .filter(|b| b.len() == 8)
                     .map(|b| u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]));
@@ -378,4 +413,38 @@ pub fn verify_layer(fs: &Filesystem, layer: &Layer) -> Integrity {
         "modified".into()
     };
     it
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_and_fallback_lines_read_alike() {
+        let text = concat!(
+            "{\"type\":1,\"name\":\"./a/\",\"size\":0,\"payload\":null,\"position\":0}\n",
+            // A duplicate key: read as a Value, the last one wins.
+            "{\"type\":1,\"name\":\"b\",\"name\":\"c\",\"size\":5,\"payload\":\"AAAAAAAAAAE=\"}\n",
+            // A string size: read as a Value, no size.
+            "{\"type\":1,\"name\":\"d\",\"size\":\"x\"}\n",
+            "[1,2]\n",
+            "\n",
+            "{\"type\":3}\n",
+        );
+        let mut w = Vec::new();
+        let e = parse(text.as_bytes(), &mut w);
+        let got: Vec<(&str, u64, Option<u64>, char)> = e
+            .iter()
+            .map(|e| (e.name.as_str(), e.size, e.crc64, e.typeflag))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", 0, None, '5'),
+                ("c", 5, Some(1), '?'),
+                ("d", 0, None, '?')
+            ]
+        );
+        assert_eq!(w, ["tar-split: 2 malformed line(s) skipped"]);
+    }
 }

@@ -272,8 +272,10 @@ pub fn verdict(runs: &[RunCheck]) -> ContentState {
     }
 }
 
-/// Blocks read at once by [`stream`] (1 MiB at 4 KiB blocks).
-const READ_BLOCKS: u64 = 256;
+/// Blocks read at once by [`stream`]: 64 KiB at 4 KiB blocks (it was a
+/// read per block), under glibc's default mmap threshold, as the hashing
+/// runs on pool threads with arenas of their own.
+const READ_BLOCKS: u64 = 16;
 
 /// Stream recovered content: free blocks as read, everything else (holes,
 /// wiped, reallocated, unreadable) as zeros. Stops at `size`.
@@ -286,7 +288,7 @@ pub fn stream(
     let bs = fs.block_size();
     let werr = |e: std::io::Error| crate::Error::io("writing recovered content", e);
     let mut pos = 0u64;
-    // Free runs are read up to 1 MiB at a time (not a read per block);
+    // Free runs are read READ_BLOCKS at a time (not a read per block);
     // the buffer is no larger than the file needs.
     let most = size.div_ceil(bs.max(1)).clamp(1, READ_BLOCKS);
     let mut buf = vec![0u8; (most * bs) as usize];

@@ -238,6 +238,16 @@ impl SafeDir {
 
     /// Append-only file at the root (manifests, logs).
     pub fn create_root_file(&self, name: &str) -> Result<std::io::BufWriter<fs::File>> {
+        self.create_root_file_sized(name, 8 << 10)
+    }
+
+    /// [`create_root_file`](Self::create_root_file) with a `cap`-byte
+    /// buffer: the timeline alone is GBs, written a buffer per syscall.
+    pub fn create_root_file_sized(
+        &self,
+        name: &str,
+        cap: usize,
+    ) -> Result<std::io::BufWriter<fs::File>> {
         let p = self.root.join(safe_component(name.as_bytes()));
         if let Ok(m) = fs::symlink_metadata(&p) {
             if m.file_type().is_symlink() {
@@ -255,7 +265,7 @@ impl SafeDir {
             .custom_flags(O_NOFOLLOW)
             .open(&p)
             .map_err(|e| Error::io(format!("creating {}", p.display()), e))?;
-        Ok(std::io::BufWriter::new(f))
+        Ok(std::io::BufWriter::with_capacity(cap, f))
     }
 }
 

@@ -74,7 +74,7 @@ pub fn write_recovered(
     filter: Filter,
     extra: &dyn Fn(usize, &mut serde_json::Map<String, Value>),
 ) -> Result<Written> {
-    let mut manifest = dir.create_root_file("manifest.jsonl")?;
+    let mut manifest = dir.create_root_file_sized("manifest.jsonl", 1 << 20)?;
     let mut n = Written::default();
     for (i, c) in cands.iter().enumerate() {
         if filter.inode.is_some_and(|x| x != c.inode) {

@@ -310,8 +310,8 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     rec.names = Vec::new();
     let rec = rec;
     // Bodyfile, merged views (whiteouts), timeline.
-    let mut body = dir.create_root_file("bodyfile")?;
-    let mut tl = Timeline::new(dir.create_root_file("timeline.jsonl")?);
+    let mut body = dir.create_root_file_sized("bodyfile", 1 << 20)?;
+    let mut tl = Timeline::new(dir.create_root_file_sized("timeline.jsonl", 1 << 20)?);
     let bw = |body: &mut std::io::BufWriter<std::fs::File>, r: &Row| {
         body.write_all(r.line().as_bytes())
             .map_err(|e| Error::io("bodyfile", e))
@@ -843,12 +843,11 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         "notes": log.notes,
         "exit_code": exit_code,
     });
-    // report.html is built on a thread of its own while report.json is
-    // written: neither reads the other.
-    let write_html = || -> Result<()> {
+    // report.html after report.json, not beside it: on a thread of its
+    // own it added 44 MB to the peak at 5M inodes (273,616 -> 317,404 KB).
+    let write_html = |mut report: Value| -> Result<()> {
         // The HTML shows the first 5000 candidates and the first 2000 of
         // each container: only those are built.
-        let mut report = report.clone();
         let mut per: std::collections::HashMap<String, usize> = Default::default();
         let shown: Vec<Value> = (0..n_candidates)
             .filter(|&i| {
@@ -867,22 +866,15 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             .and_then(|_| h.flush())
             .map_err(|e| Error::io("report.html", e))
     };
-    std::thread::scope(|s| -> Result<()> {
-        let html = s.spawn(write_html);
-        let json = dir.create_root_file("report.json").and_then(|mut w| {
+    let json = dir
+        .create_root_file_sized("report.json", 1 << 20)
+        .and_then(|mut w| {
             write_report(&mut w, &report, n_candidates, &cand_json)
                 .map_err(|e| Error::io("report.json", e))
         });
-        log.phase_done("report.json");
-        let html = html.join().unwrap_or_else(|_| {
-            Err(Error::io(
-                "report.html",
-                std::io::Error::other("writer thread failed"),
-            ))
-        });
-        json.and(html)
-    })?;
-    log.phase_done("report.html (side by side with report.json)");
+    log.phase_done("report.json");
+    json.and_then(|_| write_html(report))?;
+    log.phase_done("report.html");
     log.info(&format!(
         "done: {} warnings, exit code {exit_code}",
         log.warnings.len()
