@@ -334,18 +334,22 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     // took half as long again.
     let mut order: Vec<usize> = (0..host.containers.len()).collect();
     order.sort_by_key(|&i| host.containers.get(i).map(|c| c.image.clone()));
-    // Cache group of each task: the index of its image's first container.
-    let group: Vec<usize> = order
-        .iter()
-        .enumerate()
-        .map(|(k, &i)| {
-            let img = host.containers.get(i).map(|c| &c.image);
-            order
-                .iter()
-                .position(|&j| host.containers.get(j).map(|c| &c.image) == img)
-                .unwrap_or(k)
-        })
-        .collect();
+    // Cache group of each task: the position of its image's first
+    // container in `order` (sorted by image, so one pass).
+    let mut group: Vec<usize> = Vec::with_capacity(order.len());
+    for (k, &i) in order.iter().enumerate() {
+        let img = host.containers.get(i).map(|c| &c.image);
+        let prev = k
+            .checked_sub(1)
+            .and_then(|p| order.get(p))
+            .and_then(|&j| host.containers.get(j))
+            .map(|c| &c.image);
+        let g = match group.last() {
+            Some(&g) if prev == img => g,
+            _ => k,
+        };
+        group.push(g);
+    }
     let listings = crate::docker::overlay::ListingCache::new(300_000);
     let task = |t: usize, w: &mut crate::util::ordered::OrderedWriter| -> Part {
         let mut line = Vec::new();

@@ -154,7 +154,7 @@ impl Write for OrderedWriter<'_, '_> {
             }
             return Ok(b.len());
         }
-        let more = self.out.buf.len() - self.out.held;
+        let more = self.out.buf.len().saturating_sub(self.out.held);
         if self.scratch.is_none() || g.held + more <= g.budget {
             g.held += more;
             self.out.held = self.out.buf.len();
