@@ -273,8 +273,8 @@ pub fn verdict(runs: &[RunCheck]) -> ContentState {
 }
 
 /// Blocks read at once by [`stream`]: 64 KiB at 4 KiB blocks (it was a
-/// read per block), under glibc's default mmap threshold, as the hashing
-/// runs on pool threads with arenas of their own.
+/// read per block), small enough to come from glibc's heap, as the
+/// hashing runs on pool threads with arenas of their own.
 const READ_BLOCKS: u64 = 16;
 
 /// Stream recovered content: free blocks as read, everything else (holes,
