@@ -492,3 +492,48 @@ fn clues_are_worded_as_before_on_kernel_fixtures() {
         );
     }
 }
+
+#[test]
+fn content_stream_reads_runs_in_chunks_and_zero_fills_unreadable_blocks() {
+    // A run that crosses the end of the kernel-written filesystem: the
+    // chunked read fails, and the block-by-block fallback must give the
+    // two last real blocks as read, then zeros for the two beyond.
+    use whiteout::recover::content::{stream, RunCheck};
+    let (fs, _, cands) = analyse("del-depth");
+    let bs = fs.block_size();
+    let last = fs.sb.blocks_count;
+    let run = |physical, len| RunCheck {
+        logical: 0,
+        physical,
+        len,
+        state: RunState::Free,
+    };
+    let mut got = Vec::new();
+    stream(&fs, &[run(last - 2, 4)], 4 * bs - 100, &mut got).unwrap();
+    let mut want = fs.read_block(last - 2).unwrap();
+    want.extend(fs.read_block(last - 1).unwrap());
+    want.resize((4 * bs - 100) as usize, 0);
+    assert_eq!(got, want);
+    // Inside the filesystem, chunked reads equal the blocks one by one
+    // (the longest free run of the kernel's deleted maps, past one chunk).
+    let r = cands
+        .iter()
+        .filter_map(|c| c.map.as_ref())
+        .flat_map(|m| m.checks.iter().copied())
+        .filter(|r| r.state == RunState::Free)
+        .max_by_key(|r| r.len)
+        .unwrap();
+    assert!(r.len >= 2, "a multi-block run: {r:?}");
+    // And a 40-block run (three reads of at most 16 blocks) over the
+    // image's own metadata, cut 7 bytes short of its end.
+    for (r, size) in [(r, r.len * bs), (run(1, 40), 40 * bs - 7)] {
+        let mut got = Vec::new();
+        stream(&fs, &[r], size, &mut got).unwrap();
+        let mut want = Vec::new();
+        for k in 0..r.len {
+            want.extend(fs.read_block(r.physical + k).unwrap());
+        }
+        want.truncate(size as usize);
+        assert_eq!(got, want, "{r:?}");
+    }
+}

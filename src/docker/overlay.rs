@@ -970,6 +970,17 @@ impl<'a> MergedView<'a> {
             Ok(())
         };
         open(dir, &mut stack)?;
+        // Counts one entry; past MAX_WALK_ENTRIES the walk stops, warned.
+        let over_limit = |count: &mut usize| {
+            *count += 1;
+            let over = *count > MAX_WALK_ENTRIES;
+            if over {
+                self.fs.warn(format!(
+                    "merged walk stopped after {MAX_WALK_ENTRIES} entries"
+                ));
+            }
+            over
+        };
         while let Some(top) = stack.last_mut() {
             let e = match top {
                 Frame::Owned(it) => match it.next() {
@@ -987,11 +998,7 @@ impl<'a> MergedView<'a> {
                     *next += 1;
                     match (&it.dec, &it.inode) {
                         (Decided::File { layer, .. }, Some(i)) if !i.is_dir() => {
-                            count += 1;
-                            if count > MAX_WALK_ENTRIES {
-                                self.fs.warn(format!(
-                                    "merged walk stopped after {MAX_WALK_ENTRIES} entries"
-                                ));
+                            if over_limit(&mut count) {
                                 break;
                             }
                             let e = match lent.as_mut() {
@@ -1021,11 +1028,7 @@ impl<'a> MergedView<'a> {
                     }
                 }
             };
-            count += 1;
-            if count > MAX_WALK_ENTRIES {
-                self.fs.warn(format!(
-                    "merged walk stopped after {MAX_WALK_ENTRIES} entries"
-                ));
+            if over_limit(&mut count) {
                 break;
             }
             f(&e)?;
