@@ -790,49 +790,92 @@ fn octal(f: &[u8]) -> Option<u64> {
         // base-256
         return Some(f[1..].iter().fold(0u64, |a, &b| (a << 8) | b as u64));
     }
-    let s: Vec<u8> = f
-        .iter()
-        .copied()
-        .skip_while(|b| *b == b' ')
-        .take_while(|b| (b'0'..=b'7').contains(b))
-        .collect();
-    if s.is_empty() {
-        return None;
+    // Leading spaces, then octal digits up to the first other byte.
+    let digits = f.iter().skip_while(|b| **b == b' ');
+    let mut n: Option<u64> = None;
+    for &b in digits.take_while(|b| (b'0'..=b'7').contains(*b)) {
+        n = Some(n.unwrap_or(0).checked_mul(8)? | (b - b'0') as u64);
     }
-    u64::from_str_radix(std::str::from_utf8(&s).ok()?, 8).ok()
+    n
+}
+
+/// Size of a tar record: writers pad the archive's end to it with zeros.
+pub(crate) const TAR_RECORD: usize = 10240;
+
+/// What the 1024 bytes at a tar member position say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TarStep {
+    /// A valid header: the next member starts this many bytes on
+    /// (512 + the data rounded up to 512).
+    Next(u64),
+    /// Two zero blocks: the end-of-archive marker.
+    End,
+    /// Neither: the walk stops here.
+    Stop,
+}
+
+/// One step of a tar walk over `b` (at least 1024 bytes; shorter is `Stop`).
+pub(crate) fn tar_step(b: &[u8]) -> TarStep {
+    let (Some(h), Some(next)) = (b.get(..512), b.get(512..1024)) else {
+        return TarStep::Stop;
+    };
+    if crate::util::bytes::is_zero(h) {
+        return if crate::util::bytes::is_zero(next) {
+            TarStep::End
+        } else {
+            TarStep::Stop
+        };
+    }
+    if !tar_header_ok(h) {
+        return TarStep::Stop;
+    }
+    // A lying size must not wrap the walk back onto earlier headers.
+    let size = octal(&h[124..136]).unwrap_or(0);
+    match size
+        .div_ceil(512)
+        .checked_mul(512)
+        .and_then(|s| s.checked_add(512))
+    {
+        Some(adv) => TarStep::Next(adv),
+        None => TarStep::Stop,
+    }
+}
+
+/// The verdict for a tar whose end-of-archive marker ends at `end`.
+pub(crate) fn tar_ok(end: u64) -> Verdict {
+    Verdict::Ok {
+        len: end,
+        exact: true,
+        kind: Kind::Tar,
+        note: Some("two zero blocks, padded to the 10240-byte record when zero"),
+    }
 }
 
 fn tar(d: &[u8]) -> Verdict {
-    let mut i = 0;
+    let mut i = 0usize;
     let mut headers = 0;
     loop {
-        if i + 1024 > d.len() {
+        let Some(b) = i.checked_add(1024).and_then(|e| d.get(i..e)) else {
             return Verdict::NeedMore;
-        }
-        let h = &d[i..i + 512];
-        if crate::util::bytes::is_zero(h) {
-            if crate::util::bytes::is_zero(&d[i + 512..i + 1024]) && headers > 0 {
+        };
+        match tar_step(b) {
+            TarStep::End if headers > 0 => {
                 let mut end = i + 1024;
-                // Tar writers pad to a 10240-byte record with zeros.
-                let rec = end.div_ceil(10240) * 10240;
-                if rec <= d.len() && crate::util::bytes::is_zero(&d[end..rec]) {
+                let rec = end.div_ceil(TAR_RECORD) * TAR_RECORD;
+                if d.get(end..rec).is_some_and(crate::util::bytes::is_zero) {
                     end = rec;
                 }
-                return Verdict::Ok {
-                    len: end as u64,
-                    exact: true,
-                    kind: Kind::Tar,
-                    note: Some("two zero blocks, padded to the 10240-byte record when zero"),
-                };
+                return tar_ok(end as u64);
             }
-            return Verdict::Invalid;
+            TarStep::End | TarStep::Stop => return Verdict::Invalid,
+            TarStep::Next(adv) => {
+                headers += 1;
+                match usize::try_from(adv).ok().and_then(|a| i.checked_add(a)) {
+                    Some(n) => i = n,
+                    None => return Verdict::NeedMore,
+                }
+            }
         }
-        if !tar_header_ok(h) {
-            return Verdict::Invalid;
-        }
-        headers += 1;
-        let size = octal(&h[124..136]).unwrap_or(0) as usize;
-        i += 512 + size.div_ceil(512) * 512;
     }
 }
 

@@ -18,6 +18,7 @@
 
 pub mod docker;
 pub mod formats;
+mod tarwalk;
 
 pub use docker::{DockerTrace, TraceKind};
 pub use formats::{Kind, Verdict};
@@ -480,8 +481,18 @@ pub fn carve(fs: &Filesystem, opts: &Options) -> Carving {
         }
     }
     res.stats.header_hits = headers.len() as u64;
-    // Validate every header in parallel; weak formats end before the next header.
-    let verdicts: Vec<Option<Verdict>> = headers
+    // Tar hits are resolved together, by walking member headers (tarwalk).
+    let tars: Vec<u64> = headers
+        .iter()
+        .filter(|h| h.1 == Kind::Tar)
+        .map(|h| h.0)
+        .collect();
+    let (tar_verdicts, tar_warning) = tarwalk::validate(fs, &space, &tars);
+    res.warnings.extend(tar_warning);
+    let mut tar_verdicts = tar_verdicts.into_iter();
+    // Validate every other header in parallel; weak formats end before the
+    // next header.
+    let mut verdicts: Vec<Option<Verdict>> = headers
         .par_iter()
         .enumerate()
         .map(|(i, &(v, k))| {
@@ -490,9 +501,18 @@ pub fn carve(fs: &Filesystem, opts: &Options) -> Carving {
             } else {
                 u64::MAX
             };
-            validate_hit(fs, &space, v, k, limit)
+            (k != Kind::Tar)
+                .then(|| validate_hit(fs, &space, v, k, limit))
+                .flatten()
         })
         .collect();
+    for (slot, _) in verdicts
+        .iter_mut()
+        .zip(&headers)
+        .filter(|(_, h)| h.1 == Kind::Tar)
+    {
+        *slot = tar_verdicts.next().flatten();
+    }
     let mut end = 0u64;
     let mut broken = Vec::new();
     for (&(v, k), verdict) in headers.iter().zip(verdicts) {
