@@ -384,3 +384,25 @@ fn docker_fixture_removed_container_from_carved_config() {
     assert_eq!(r["removed"], true);
     assert_eq!(r["cmd"], g["cmd"]);
 }
+
+/// A sparse copy of the fixture: holes are skipped, not read, and the
+/// carved files and traces are the same.
+#[test]
+fn sparse_copy_carves_the_same() {
+    let dense = fs();
+    let sparse =
+        Filesystem::open(whiteout::image::open(&common::sparse_copy("carve", "carve")).unwrap())
+            .unwrap();
+    let a = carve_default(&dense);
+    let b = carve_default(&sparse);
+    assert_eq!(a.files.len(), 21);
+    assert_eq!(
+        serde_json::to_string(&a.files).unwrap(),
+        serde_json::to_string(&b.files).unwrap()
+    );
+    assert_eq!(
+        serde_json::to_string(&a.traces).unwrap(),
+        serde_json::to_string(&b.traces).unwrap()
+    );
+    assert_eq!(format!("{:?}", a.stats), format!("{:?}", b.stats));
+}

@@ -537,3 +537,33 @@ fn content_stream_reads_runs_in_chunks_and_zero_fills_unreadable_blocks() {
         assert_eq!(got, want, "{r:?}");
     }
 }
+
+/// A sparse copy of a kernel image: its holes are skipped (lseek
+/// SEEK_DATA), and the freed-directory-block search finds the same.
+#[test]
+fn sparse_copy_skips_holes_and_recovers_the_same() {
+    let bytes = image_bytes("deleted", "del-tree");
+    let dense = fs_from_bytes(bytes.clone()).unwrap();
+    let sparse =
+        Filesystem::open(whiteout::image::open(&sparse_copy("deleted", "del-tree")).unwrap())
+            .unwrap();
+    let chunk = 64u64 << 10;
+    let zero = (0..bytes.len() as u64 / chunk)
+        .map(|k| k * chunk)
+        .find(|&o| {
+            bytes[o as usize..(o + chunk) as usize]
+                .iter()
+                .all(|&b| b == 0)
+        })
+        .unwrap();
+    assert!(sparse.is_hole(zero, chunk));
+    assert!(!dense.is_hole(zero, chunk));
+    // Block 0 holds the superblock: data.
+    assert!(!sparse.is_hole(0, 4096));
+    assert!(sparse.is_hole(bytes.len() as u64, 1));
+    let a = recover::analyse(&dense, &recover::Options::default());
+    let b = recover::analyse(&sparse, &recover::Options::default());
+    assert!(a.stats.names_freed_dir_blocks >= 2110, "{:?}", a.stats);
+    assert_eq!(format!("{:?}", a.stats), format!("{:?}", b.stats));
+    assert_eq!(format!("{:?}", a.names), format!("{:?}", b.names));
+}

@@ -171,6 +171,15 @@ impl Filesystem {
             .map_err(|e| Error::io(format!("reading {} bytes at fs offset {pos}", buf.len()), e))
     }
 
+    /// Do bytes `pos..pos+len` lie wholly in a hole of a sparse image (or
+    /// past its end)? They read as zeros, so a search may skip them.
+    pub fn is_hole(&self, pos: u64, len: u64) -> bool {
+        match self.src.next_data(pos) {
+            None => true,
+            Some(o) => o >= pos.saturating_add(len),
+        }
+    }
+
     /// Read one block (uncached).
     pub fn read_block(&self, blk: u64) -> Result<Vec<u8>> {
         if blk >= self.sb.blocks_count {

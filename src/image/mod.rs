@@ -25,6 +25,13 @@ pub trait ReadAt: Send + Sync {
     /// Total size in bytes.
     fn size(&self) -> u64;
 
+    /// The first offset at or after `pos` that may hold data, or `None`
+    /// when nothing up to the end does. A sparse file's holes read as
+    /// zeros, so a reader may skip them. The default knows of no holes.
+    fn next_data(&self, pos: u64) -> Option<u64> {
+        (pos < self.size()).then_some(pos)
+    }
+
     /// Fill `buf` completely or fail with `UnexpectedEof`.
     fn read_exact_at(&self, mut pos: u64, mut buf: &mut [u8]) -> io::Result<()> {
         while !buf.is_empty() {
@@ -80,6 +87,16 @@ impl ReadAt for Slice {
     }
     fn size(&self) -> u64 {
         self.len
+    }
+    fn next_data(&self, pos: u64) -> Option<u64> {
+        if pos >= self.len {
+            return None;
+        }
+        let rel = self
+            .inner
+            .next_data(self.start + pos)?
+            .saturating_sub(self.start);
+        (rel < self.len).then_some(rel.max(pos))
     }
 }
 

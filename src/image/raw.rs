@@ -79,4 +79,17 @@ impl ReadAt for RawFile {
     fn size(&self) -> u64 {
         self.len
     }
+    fn next_data(&self, pos: u64) -> Option<u64> {
+        if pos >= self.len {
+            return None;
+        }
+        // lseek(SEEK_DATA) moves only the descriptor's offset, which pread
+        // ignores. ENXIO: no data from `pos` to the end of the file.
+        match rustix::fs::seek(&self.file, rustix::fs::SeekFrom::Data(pos)) {
+            Ok(o) => (o < self.len).then_some(o.max(pos)),
+            Err(rustix::io::Errno::NXIO) => None,
+            // No SEEK_DATA here (old kernel, some network filesystems).
+            Err(_) => Some(pos),
+        }
+    }
 }

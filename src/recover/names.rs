@@ -473,6 +473,11 @@ pub fn freed_dir_blocks(
                 if count == 0 {
                     break;
                 }
+                // A hole of a sparse image reads as zeros: no entry there.
+                if count >= HOLE_CHECK_BLOCKS && fs.is_hole(start * bs, count * bs) {
+                    scanned += count;
+                    continue;
+                }
                 let buf = &mut chunk[..(count * bs) as usize];
                 let whole = fs.read_blocks_into(start, buf).is_ok();
                 for k in 0..count {
@@ -510,6 +515,9 @@ pub fn freed_dir_blocks(
 
 /// Free blocks read per request while looking for freed directory blocks.
 const FREE_CHUNK_BLOCKS: u64 = 256;
+/// Free runs at least this long first ask whether they lie in a hole of a
+/// sparse image (one lseek); holes count as scanned, as zeros would.
+const HOLE_CHECK_BLOCKS: u64 = 16;
 
 /// Names in one unallocated block `buf` (block `blk`), if it is a
 /// directory block that can be tied to a directory.

@@ -82,9 +82,33 @@ pub fn fs_from_bytes(bytes: Vec<u8>) -> whiteout::Result<Filesystem> {
 
 /// A raw (uncompressed) copy of a fixture on disk, made once per test run.
 pub fn raw_copy(dir: &str, name: &str) -> PathBuf {
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("fixtures")
-        .join(dir);
+    placed("fixtures", dir, name, |tmp| {
+        std::fs::write(tmp, image_bytes(dir, name)).unwrap()
+    })
+}
+
+/// A raw copy with a hole wherever the fixture has 64 KiB of zeros
+/// (aligned), as a sparse acquisition would leave it.
+pub fn sparse_copy(dir: &str, name: &str) -> PathBuf {
+    use std::io::{Seek, SeekFrom, Write};
+    placed("sparse", dir, name, |tmp| {
+        let bytes = image_bytes(dir, name);
+        let mut f = std::fs::File::create(tmp).unwrap();
+        for c in bytes.chunks(64 << 10) {
+            if c.iter().all(|&b| b == 0) {
+                f.seek(SeekFrom::Current(c.len() as i64)).unwrap();
+            } else {
+                f.write_all(c).unwrap();
+            }
+        }
+        f.set_len(bytes.len() as u64).unwrap();
+    })
+}
+
+/// `KIND/DIR/NAME.img` under the test tmpdir, written once per test run
+/// by `write` into a temporary name, then renamed into place.
+fn placed(kind: &str, dir: &str, name: &str, write: impl FnOnce(&Path)) -> PathBuf {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(kind).join(dir);
     std::fs::create_dir_all(&out).unwrap();
     let p = out.join(format!("{name}.img"));
     if !p.exists() {
@@ -92,7 +116,7 @@ pub fn raw_copy(dir: &str, name: &str) -> PathBuf {
         static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let k = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmp = out.join(format!("{name}.img.{}.{k}.tmp", std::process::id()));
-        std::fs::write(&tmp, image_bytes(dir, name)).unwrap();
+        write(&tmp);
         if std::fs::rename(&tmp, &p).is_err() && !p.exists() {
             panic!("cannot place {}", p.display());
         }

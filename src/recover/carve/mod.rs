@@ -38,6 +38,9 @@ const FIRST_WINDOW: usize = 64 << 10;
 const MAX_IDS: usize = 200_000;
 /// Window read for a config.v2.json trace.
 const CONFIG_WINDOW: usize = 1 << 20;
+/// Reads at least this long first ask whether they lie in a hole (one
+/// lseek); shorter ones just read.
+const HOLE_CHECK: usize = 64 << 10;
 
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -222,7 +225,10 @@ impl Space {
             let within = v - s.v;
             let take = ((s.blocks * self.bs - within) as usize).min(buf.len() - done);
             let dst = &mut buf[done..done + take];
-            if fs.read_bytes(s.block * self.bs + within, dst).is_err() {
+            let pos = s.block * self.bs + within;
+            // A sparse image's hole reads as zeros: no read needed.
+            let hole = take >= HOLE_CHECK && fs.is_hole(pos, take as u64);
+            if hole || fs.read_bytes(pos, dst).is_err() {
                 dst.fill(0);
             }
             done += take;
