@@ -799,8 +799,11 @@ fn octal(f: &[u8]) -> Option<u64> {
     n
 }
 
-/// Size of a tar record: writers pad the archive's end to it with zeros.
-pub(crate) const TAR_RECORD: usize = 10240;
+/// Where the 10240-byte tar record holding `end` ends: writers pad the
+/// archive to it with zeros.
+pub(crate) fn tar_record_end(end: u64) -> u64 {
+    end.div_ceil(10240) * 10240
+}
 
 /// What the 1024 bytes at a tar member position say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -861,7 +864,7 @@ fn tar(d: &[u8]) -> Verdict {
         match tar_step(b) {
             TarStep::End if headers > 0 => {
                 let mut end = i + 1024;
-                let rec = end.div_ceil(TAR_RECORD) * TAR_RECORD;
+                let rec = tar_record_end(end as u64) as usize;
                 if d.get(end..rec).is_some_and(crate::util::bytes::is_zero) {
                     end = rec;
                 }

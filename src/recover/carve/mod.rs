@@ -414,25 +414,42 @@ fn scan_chunk(
 /// Validate one header hit with a growing window, at most `limit` bytes.
 fn validate_hit(fs: &Filesystem, space: &Space, v: u64, kind: Kind, limit: u64) -> Option<Verdict> {
     let remaining = space.total - v;
-    let max = (kind.max_len() as u64).min(remaining).min(limit) as usize;
-    let first = if matches!(kind, Kind::Json | Kind::Pem | Kind::Sh | Kind::Log) {
-        8 << 10
-    } else {
-        FIRST_WINDOW
-    };
-    let mut win = first.min(max);
-    loop {
+    let max = max_window(space, v, kind, limit);
+    for win in windows(first_window(kind), max) {
         let mut buf = vec![0u8; win];
         let got = space.read(fs, v, &mut buf);
         buf.truncate(got);
         let at_end = got == max || got < win;
         match formats::validate(kind, &buf, at_end, space.bs as usize) {
-            Verdict::NeedMore if !at_end => win = (win * 4).min(max),
+            Verdict::NeedMore if !at_end => continue,
             Verdict::Ok { len, .. } if len == 0 || len > remaining => return None,
             v @ (Verdict::Ok { .. } | Verdict::Fragmented { .. }) => return Some(v),
             _ => return None,
         }
     }
+    None
+}
+
+/// Most bytes a hit at `v` may span: its type's limit, the space left,
+/// and `limit`.
+fn max_window(space: &Space, v: u64, kind: Kind, limit: u64) -> usize {
+    (kind.max_len() as u64).min(space.total - v).min(limit) as usize
+}
+
+/// The first validation window of a type: 8 KiB for text types.
+fn first_window(kind: Kind) -> usize {
+    if matches!(kind, Kind::Json | Kind::Pem | Kind::Sh | Kind::Log) {
+        8 << 10
+    } else {
+        FIRST_WINDOW
+    }
+}
+
+/// Validation windows: `first`, then each 4 times the last, up to `max`.
+fn windows(first: usize, max: usize) -> impl Iterator<Item = usize> {
+    std::iter::successors(Some(first.min(max)), move |&w| {
+        (w < max).then(|| (w * 4).min(max))
+    })
 }
 
 /// Block runs (start, count) that metadata-based recovery gets back:
@@ -682,17 +699,15 @@ fn continuation(
     c: u64,
 ) -> Option<Carved> {
     let bs = space.bs;
-    let remaining = space.total - c;
-    let max = (Kind::Jpg.max_len() as u64).min(remaining) as usize;
-    let mut win = (256usize << 10).min(max);
-    loop {
+    let max = max_window(space, c, Kind::Jpg, u64::MAX);
+    for win in windows(256 << 10, max) {
         let mut buf = head.to_vec();
         buf.resize(head.len() + win, 0);
         let got = space.read(fs, c, &mut buf[head.len()..]);
         buf.truncate(head.len() + got);
         let at_end = got == max || got < win;
         match formats::validate(Kind::Jpg, &buf, at_end, bs as usize) {
-            Verdict::NeedMore if !at_end => win = (win * 4).min(max),
+            Verdict::NeedMore if !at_end => continue,
             Verdict::Ok { len, .. } => {
                 // The continuation must not run into the header fragment,
                 // and its Huffman data must decode to the frame's MCU count.
@@ -720,6 +735,7 @@ fn continuation(
             _ => return None,
         }
     }
+    None
 }
 
 fn wanted_final(opts: &Options, k: Kind) -> bool {

@@ -11,7 +11,7 @@
 //! window of `validate_hit` (see `verdict`).
 
 use super::formats::{self, Kind, TarStep, Verdict};
-use super::{Space, FIRST_WINDOW};
+use super::{first_window, max_window, windows, Space};
 use crate::ext4::Filesystem;
 
 /// Most member headers read over all tar hits. Chains that merge between
@@ -87,25 +87,18 @@ pub(super) fn validate(
 }
 
 /// The verdict `validate_hit` gives a tar hit at `h` whose walk reaches
-/// the end-of-archive marker at `e`. The window grows from FIRST_WINDOW
-/// by 4 up to the type's limit; the first window holding both zero blocks
-/// decides, and the 10240-byte record padding counts only if it also fits
-/// that window and is zero.
+/// the end-of-archive marker at `e`. Of the `windows`, the first that
+/// holds both zero blocks decides; the 10240-byte record padding counts
+/// only if it also fits that window and is zero.
 fn verdict(fs: &Filesystem, space: &Space, h: u64, e: u64) -> Option<Verdict> {
     if e == h {
         // No header before the marker: not an archive.
         return None;
     }
-    let max = (Kind::Tar.max_len() as u64).min(space.total - h);
     let end = e - h + 1024;
-    let mut win = (FIRST_WINDOW as u64).min(max);
-    while win < end {
-        if win == max {
-            return None;
-        }
-        win = (win * 4).min(max);
-    }
-    let rec = end.div_ceil(formats::TAR_RECORD as u64) * formats::TAR_RECORD as u64;
+    let max = max_window(space, h, Kind::Tar, u64::MAX);
+    let win = windows(first_window(Kind::Tar), max).find(|&w| w as u64 >= end)? as u64;
+    let rec = formats::tar_record_end(end);
     if rec > end && rec <= win {
         let mut pad = vec![0u8; (rec - end) as usize];
         if space.read(fs, h + end, &mut pad) == pad.len() && crate::util::bytes::is_zero(&pad) {
@@ -175,6 +168,9 @@ mod tests {
         }
     }
 
+    /// The archives are crafted (synthetic) and written into the free
+    /// space of the kernel-made carve image, so they are read through its
+    /// real free-run map.
     #[test]
     fn member_walk_equals_windowed_validation() {
         let mut img = fixture();
