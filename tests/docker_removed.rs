@@ -221,7 +221,8 @@ fn names_of_reused_inodes_are_not_joined_to_the_live_directory() {
             assert_ne!(p, format!("{web_tmp}{n}"), "{p}");
         }
     }
-    // They are under gone's init layer now, each with the reason.
+    // They are under gone's init layer now, each with the reason: the
+    // directory incarnation alive when the name was written.
     for n in [
         "committed",
         "link",
@@ -239,7 +240,7 @@ fn names_of_reused_inodes_are_not_joined_to_the_live_directory() {
             assert!(
                 c.evidence_text()
                     .iter()
-                    .any(|e| e.contains("earlier directory")),
+                    .any(|e| e.contains("shows alive when each name was written")),
                 "{want}: {:?}",
                 c.evidence_text()
             );

@@ -370,7 +370,7 @@ fn ls_deleted_lists_like_fls_d() {
 /// kind of clue, exactly as they were worded before the change to clues
 /// (`deleted --json` compared byte for byte).
 #[test]
-fn clues_are_worded_as_before_on_kernel_fixtures() {
+fn clues_are_worded_on_kernel_fixtures() {
     use whiteout::report::recovered::candidate_json;
     let cases: [(&str, u32, serde_json::Value); 5] = [
         (
@@ -391,6 +391,7 @@ fn clues_are_worded_as_before_on_kernel_fixtures() {
                     "pre-deletion copy of inode 15 in journal transaction 3",
                     "inode 15 is allocated again to another file",
                     "name /data/old-report.txt from a journal copy of a directory block (transaction 2)",
+                    "path: every directory of the chain is the incarnation the journal (inode copies or block checksums) shows alive when each name was written",
                     "earlier incarnation (generation 2781818057) in journal transaction 3",
                     "block map from journal (3 blocks, depth 0)",
                     "blocks 1553+1 are allocated to another file now: possibly overwritten, not claimed"
@@ -412,6 +413,7 @@ fn clues_are_worded_as_before_on_kernel_fixtures() {
                     "pre-deletion copy of inode 16 in journal transaction 3",
                     "inode 16 is allocated again to another file",
                     "name /data/old-notes.txt from a journal copy of a directory block (transaction 2)",
+                    "path: every directory of the chain is the incarnation the journal (inode copies or block checksums) shows alive when each name was written",
                     "earlier incarnation (generation 723767762) in journal transaction 3",
                     "block map from journal (1 blocks, depth 0)"
                 ]
@@ -432,6 +434,7 @@ fn clues_are_worded_as_before_on_kernel_fixtures() {
                     "inode 20 in group 0 is unallocated with links 0 and dtime 1795868506",
                     "pre-deletion copy of inode 20 in journal transaction 3",
                     "name /keep/idir2/y from a journal copy of a directory block (transaction 2)",
+                    "path: every directory of the chain is the incarnation the journal (inode copies or block checksums) shows alive when each name was written",
                     "20 bytes of inline data in the inode"
                 ]
             }),
@@ -468,6 +471,7 @@ fn clues_are_worded_as_before_on_kernel_fixtures() {
                     "pre-deletion copy of inode 18 in journal transaction 17",
                     "inode 18 is allocated again to another file",
                     "name /small/charlie.txt from a journal copy of a directory block (transaction 2)",
+                    "path: every directory of the chain is the incarnation the journal (inode copies or block checksums) shows alive when each name was written",
                     "earlier incarnation (generation 772837276) in journal transaction 17",
                     "block map from journal (1 blocks, depth 0)"
                 ]

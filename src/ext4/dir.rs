@@ -126,7 +126,7 @@ pub fn parse_dirents(
 }
 
 /// A checksum tail (`ext4_dir_entry_tail`) at the end of the block?
-fn has_tail(b: &[u8]) -> bool {
+pub(crate) fn has_tail(b: &[u8]) -> bool {
     let n = b.len();
     n >= 12
         && le32(b, n - 12) == 0

@@ -43,6 +43,9 @@ pub enum Clue {
     Run(u32),
     /// A fixed sentence.
     Note(&'static &'static str),
+    /// How the main path's chain holds in time (its weakest link), and
+    /// whether it reaches the root.
+    PathChain(super::Proof, bool),
 }
 
 /// The name and parent of a [`Clue::StaleName`].
@@ -131,7 +134,22 @@ impl Clue {
                 }
             }
             Clue::Note(s) => (**s).to_string(),
+            Clue::PathChain(proof, rooted) => path_chain_text(*proof, *rooted),
         }
+    }
+}
+
+/// The sentence for a [`Clue::PathChain`].
+fn path_chain_text(proof: super::Proof, rooted: bool) -> String {
+    use super::Proof;
+    if !rooted {
+        return "the path does not reach the root: no directory incarnation alive when the name was written could be named, so no later directory's path is used".to_string();
+    }
+    match proof {
+        Proof::Live => "path: the name's directory is live now and held the entry".to_string(),
+        Proof::Copy => "path: every directory of the chain is the incarnation the journal (inode copies or block checksums) shows alive when each name was written".to_string(),
+        Proof::Birth => "path: every directory of the chain was created before its name was written and seen alive after (creation times and journal copies)".to_string(),
+        Proof::Overlap => "path: at least one link of the chain rests on the only known incarnation whose lifetime overlaps the directory's (no journal copy of that time): lower confidence".to_string(),
     }
 }
 

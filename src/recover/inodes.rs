@@ -2,11 +2,9 @@
 //! the journal's copies of inode-table blocks.
 
 use super::names::{is_live, DeletedName, NameSource};
-use super::{AllocCache, HistoricInode, Recovery};
-use crate::ext4::journal::{BlockRole, Journal};
+use super::{AllocCache, Recovery};
 use crate::ext4::{Filesystem, Inode};
 use rayon::prelude::*;
-use std::collections::HashMap;
 
 /// Inode-table bytes read per request (sequential, large).
 const CHUNK: u64 = 1 << 20;
@@ -187,85 +185,6 @@ pub fn scan(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -> DeletedI
     out
 }
 
-/// Newest journal copy of each inode that is now deleted or was reused:
-/// a version with links > 0 (the file as it was before deletion).
-pub fn journal_versions(
-    fs: &Filesystem,
-    j: &Journal,
-    alloc: &AllocCache,
-    rec: &mut Recovery,
-) -> HashMap<u32, HistoricInode> {
-    let cls = j.classifier(fs);
-    let isz = fs.sb.inode_size() as usize;
-    let mut out: HashMap<u32, HistoricInode> = HashMap::new();
-    // Per inode seen in the journal: the generation of the live file now,
-    // or None when the inode is not in use. Only that is compared, so the
-    // whole current inode is not kept (it was most of the peak memory).
-    let mut current: HashMap<u32, Option<u32>> = HashMap::new();
-    let mut live_cache = super::names::LiveCache::default();
-    let mut seen_names = std::collections::HashSet::new();
-    // Oldest to newest, so later copies replace earlier ones.
-    for t in &j.transactions {
-        if t.commit.is_none() {
-            continue;
-        }
-        for lb in &t.blocks {
-            let BlockRole::InodeTable { first_inode, .. } = cls.classify(lb.fs_block) else {
-                continue;
-            };
-            let Ok(data) = j.read_logged(fs, lb) else {
-                continue;
-            };
-            for (i, r) in data.chunks_exact(isz).enumerate() {
-                let ino = first_inode.saturating_add(i as u32);
-                if ino < fs.sb.first_ino.max(11)
-                    || ino > fs.sb.inodes_count
-                    || r[0] == 0 && r[1] == 0
-                {
-                    continue;
-                }
-                let copy = Inode::parse(r, ino, &fs.sb);
-                if copy.links_count == 0 || copy.mode == 0 {
-                    continue;
-                }
-                if copy.is_dir() && copy.has_flag(crate::ext4::inode::flags::INLINE_DATA) {
-                    inline_dir_names(
-                        fs,
-                        &copy,
-                        NameSource::Journal,
-                        Some(t.sequence),
-                        lb.fs_block,
-                        &mut live_cache,
-                        &mut seen_names,
-                        rec,
-                    );
-                }
-                let live_gen = *current.entry(ino).or_insert_with(|| {
-                    fs.inode(ino)
-                        .ok()
-                        .filter(|n| {
-                            alloc.inode(ino) == Some(true) && n.links_count > 0 && n.dtime == 0
-                        })
-                        .map(|n| n.generation)
-                });
-                let live_same = live_gen == Some(copy.generation);
-                if live_same {
-                    continue; // the file still exists as it was
-                }
-                out.insert(
-                    ino,
-                    HistoricInode {
-                        inode: copy,
-                        sequence: t.sequence,
-                    },
-                );
-            }
-        }
-    }
-    rec.stats.journal_inode_versions = out.len() as u64;
-    out
-}
-
 /// Entries of an inline directory held in an inode record (a deleted
 /// inode, or a journal copy of one) that are not live now.
 #[allow(clippy::too_many_arguments)]
@@ -296,6 +215,8 @@ pub fn inline_dir_names(
                     offset: 0,
                     journal_seq: seq,
                     dot_owner: false,
+                    block_gen: Some(dir.generation),
+                    gen_unmatched: false,
                 });
             }
             continue;
@@ -319,6 +240,8 @@ pub fn inline_dir_names(
             offset: 0,
             journal_seq: seq,
             dot_owner: false,
+            block_gen: Some(dir.generation),
+            gen_unmatched: false,
         });
     }
 }

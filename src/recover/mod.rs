@@ -17,11 +17,13 @@ pub mod content;
 mod inodes;
 mod names;
 mod paths;
+pub mod timeline;
 
 pub use alloc::AllocCache;
 pub use clue::{Clue, Digests, StaleName};
 pub use content::{ContentState, RecoveredMap, RunCheck, RunState};
 pub use names::{DeletedName, NameSource};
+pub use timeline::{DeathSource, Incarnation, Now, Proof, Timeline};
 
 use crate::ext4::inode::FileType;
 use crate::ext4::journal::Journal;
@@ -67,6 +69,9 @@ pub struct DeletedCandidate {
     /// The inode number is in use again by another file (fls `(realloc)`).
     pub realloc: bool,
     pub journal_seq: Option<u32>,
+    /// How the path's chain was shown to hold at one time, its weakest
+    /// link: `None` when the path does not reach the root.
+    pub path_proof: Option<Proof>,
     /// Boxed: most candidates have none, and the record stays small.
     pub map: Option<Box<RecoveredMap>>,
     pub content: ContentState,
@@ -93,6 +98,36 @@ pub struct Extras {
     pub other_paths: Vec<(Vec<u8>, NameSource)>,
     pub symlink_target: Option<String>,
     pub inline_data: Option<Vec<u8>>,
+    /// Where `dtime` came from.
+    pub dtime_source: Option<DeathSource>,
+    /// Which incarnation of the inode number this row is.
+    pub incarnation: Option<IncarnationInfo>,
+}
+
+/// One incarnation of an inode number, as a row reports it.
+#[derive(Clone, Debug, Serialize)]
+pub struct IncarnationInfo {
+    pub generation: u32,
+    pub crtime: Option<crate::util::time::Timestamp>,
+    /// Journal transactions that first and last showed it linked, and the
+    /// first that showed it unlinked.
+    pub first_transaction: Option<u32>,
+    pub last_transaction: Option<u32>,
+    pub end_transaction: Option<u32>,
+    /// `deleted-record` (the inode table holds it), `gone` (only the
+    /// journal knows it).
+    pub state: Now,
+    /// The incarnation that took the number next.
+    pub superseded_by: Option<Successor>,
+}
+
+/// The next incarnation of an inode number.
+#[derive(Clone, Debug, Serialize)]
+pub struct Successor {
+    pub generation: u32,
+    pub crtime: Option<crate::util::time::Timestamp>,
+    /// It is the file that holds the number now.
+    pub live: bool,
 }
 
 /// Where a candidate's size came from.
@@ -151,6 +186,12 @@ impl DeletedCandidate {
     /// or the empty content of a known-empty file).
     pub fn inline_data(&self) -> Option<&[u8]> {
         self.extras.as_ref()?.inline_data.as_deref()
+    }
+    pub fn dtime_source(&self) -> Option<DeathSource> {
+        self.extras.as_ref()?.dtime_source
+    }
+    pub fn incarnation(&self) -> Option<&IncarnationInfo> {
+        self.extras.as_ref()?.incarnation.as_ref()
     }
     pub fn extras_mut(&mut self) -> &mut Extras {
         self.extras.get_or_insert_with(Box::default)
@@ -267,11 +308,29 @@ pub fn analyse(fs: &Filesystem, opts: &Options) -> Recovery {
     let mut live = names::scan_live_dirs(fs, &alloc, &mut rec);
     // 2. Inode tables.
     let deleted = inodes::scan(fs, &alloc, &mut rec);
-    // 3. Journal: historic inode versions and directory blocks.
-    let history = match &journal {
-        Some(j) => inodes::journal_versions(fs, j, &alloc, &mut rec),
-        None => HashMap::new(),
+    // 3. Journal: every incarnation its inode-table copies show (and the
+    //    names held in copies of inline directories).
+    let mut inline_names = Recovery::default();
+    let mut tl = {
+        let mut cache = names::LiveCache::default();
+        let mut seen = std::collections::HashSet::new();
+        let mut f = |copy: &Inode, seq: u32, blk: u64| {
+            inodes::inline_dir_names(
+                fs,
+                copy,
+                NameSource::Journal,
+                Some(seq),
+                blk,
+                &mut cache,
+                &mut seen,
+                &mut inline_names,
+            );
+        };
+        Timeline::build(fs, journal.as_ref(), &alloc, &mut f)
     };
+    rec.stats.names_journal += inline_names.stats.names_journal;
+    rec.names.append(&mut inline_names.names);
+    rec.stats.journal_inode_versions = tl.incs.iter().filter(|i| i.copy.is_some()).count() as u64;
     // Blocks of deleted directories (from their rebuilt maps) own freed
     // directory blocks that have no `.` entry.
     let mut dir_block_owner: HashMap<u64, u32> = live.dir_blocks.clone();
@@ -280,37 +339,44 @@ pub fn analyse(fs: &Filesystem, opts: &Options) -> Recovery {
         .iter()
         .filter_map(|&i| deleted.get(fs, i))
         .collect();
-    for d in deleted_dirs
+    let copies: Vec<&HistoricInode> = tl
+        .incs
         .iter()
-        .chain(history.values().map(|h| &h.inode))
-    {
-        if d.file_type() == FileType::Dir {
-            let map = content::best_map(
-                fs,
-                d,
-                history
-                    .get(&d.ino)
-                    .filter(|h| h.inode.generation == d.generation),
-                journal.as_ref(),
-            );
-            if let Some(m) = map {
-                for r in &m.runs {
-                    for k in 0..r.len.min(1 << 16) {
-                        dir_block_owner.entry(r.physical + k).or_insert(d.ino);
-                    }
-                }
+        .filter(|i| i.now != Now::Live)
+        .filter_map(|i| i.copy.as_deref())
+        .filter(|h| h.inode.is_dir())
+        .collect();
+    let maps = deleted_dirs
+        .iter()
+        .map(|d| content::best_map(fs, d, None, journal.as_ref()))
+        .chain(
+            copies
+                .iter()
+                .map(|h| content::best_map(fs, &h.inode, Some(h), journal.as_ref())),
+        );
+    let owners: Vec<u32> = deleted_dirs
+        .iter()
+        .map(|d| d.ino)
+        .chain(copies.iter().map(|h| h.inode.ino))
+        .collect();
+    for (m, ino) in maps.zip(owners) {
+        for r in m.iter().flat_map(|m| m.runs.iter()) {
+            for k in 0..r.len.min(1 << 16) {
+                dir_block_owner.entry(r.physical + k).or_insert(ino);
             }
         }
     }
+    drop(copies);
     if let Some(j) = &journal {
-        names::journal_dir_blocks(fs, j, &dir_block_owner, &mut rec);
+        names::journal_dir_blocks(fs, j, &tl, &dir_block_owner, &mut rec);
     }
     if opts.scan_freed_dir_blocks {
-        names::freed_dir_blocks(fs, &alloc, &dir_block_owner, &mut rec);
+        names::freed_dir_blocks(fs, &alloc, &tl, &dir_block_owner, &mut rec);
     }
     // Not needed to combine; freed before the largest allocation.
     drop(dir_block_owner);
     rec.names.shrink_to_fit();
+    rec.warnings.append(&mut tl.warnings);
     // 4. Combine.
     paths::build_candidates(
         fs,
@@ -318,7 +384,7 @@ pub fn analyse(fs: &Filesystem, opts: &Options) -> Recovery {
         journal.as_ref(),
         &mut live,
         &deleted,
-        &history,
+        &mut tl,
         opts,
         &mut rec,
     );

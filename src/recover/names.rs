@@ -1,6 +1,7 @@
 //! Deleted names: slack in live directory blocks, freed directory blocks
 //! and the journal's copies of directory blocks.
 
+use super::timeline::Timeline;
 use super::{AllocCache, Recovery};
 use crate::ext4::dir::{min_rec_len, parse_dirents, rec_len_from_disk};
 use crate::ext4::inode::ROOT_INO;
@@ -41,6 +42,51 @@ pub struct DeletedName {
     /// which directory it belonged to), not from its current owner.
     #[serde(skip)]
     pub dot_owner: bool,
+    /// The generation of the directory whose block (or inline record)
+    /// held the entry: the parent for a name, the child itself for a `..`
+    /// link (empty name). Known when the block's metadata_csum tail
+    /// matches that generation, or the entry came from the directory's
+    /// own inode record (inline data).
+    #[serde(skip)]
+    pub block_gen: Option<u32>,
+    /// The block has a checksum tail that no known incarnation of the
+    /// parent wrote: the parent's incarnation is unknown (and an owner
+    /// taken from a block map is wrong).
+    #[serde(skip)]
+    pub gen_unmatched: bool,
+}
+
+/// Which incarnation of directory `dir` wrote directory block `block`: the
+/// generation among `gens` whose checksum seed makes the block's
+/// metadata_csum tail match. `None` when the filesystem or the block has
+/// no checksum; `Some(None)` when none of `gens` matches.
+pub fn writer_generation(
+    fs: &Filesystem,
+    block: &[u8],
+    dir: u32,
+    gens: &[u32],
+) -> Option<Option<u32>> {
+    if !fs.sb.metadata_csum() || block.len() < 24 || !crate::ext4::dir::has_tail(block) {
+        return None;
+    }
+    let body = &block[..block.len() - 12];
+    let want = le32(block, block.len() - 4);
+    Some(gens.iter().copied().find(|&g| {
+        let seed = crate::ext4::Inode::csum_seed(dir, g, &fs.sb);
+        crate::util::crc::crc32c_update(seed, body) == want
+    }))
+}
+
+/// The generations a directory number is known to have had: its record
+/// now and every incarnation the timeline holds.
+pub fn known_generations(fs: &Filesystem, tl: &super::timeline::Timeline, dir: u32) -> Vec<u32> {
+    let mut g = tl.generations(dir);
+    if let Ok(i) = fs.inode(dir) {
+        if i.mode != 0 && !g.contains(&i.generation) {
+            g.push(i.generation);
+        }
+    }
+    g
 }
 
 /// Paths of the live directories, kept as parent links (inode → parent
@@ -252,6 +298,8 @@ pub fn scan_live_dirs(fs: &Filesystem, alloc: &AllocCache, rec: &mut Recovery) -
                         offset: off,
                         journal_seq: None,
                         dot_owner: false,
+                        block_gen: None,
+                        gen_unmatched: false,
                     });
                 }
             }
@@ -349,6 +397,7 @@ pub fn is_live(
 pub fn journal_dir_blocks(
     fs: &Filesystem,
     j: &Journal,
+    tl: &Timeline,
     owners: &HashMap<u64, u32>,
     rec: &mut Recovery,
 ) {
@@ -379,6 +428,8 @@ pub fn journal_dir_blocks(
                 owner = Some(dot.inode);
                 dot_owner = true;
             }
+            let writer =
+                owner.and_then(|o| writer_generation(fs, &data, o, &known_generations(fs, tl, o)));
             let mut entries: Vec<(u32, Vec<u8>, u8, u32)> = db
                 .entries
                 .iter()
@@ -407,6 +458,8 @@ pub fn journal_dir_blocks(
                     offset: off,
                     journal_seq: Some(t.sequence),
                     dot_owner,
+                    block_gen: writer.flatten(),
+                    gen_unmatched: writer == Some(None),
                 };
                 match seen.get(&key) {
                     Some(&i) => rec.names[i] = dn, // newer copy
@@ -428,12 +481,11 @@ pub fn journal_dir_blocks(
 pub fn freed_dir_blocks(
     fs: &Filesystem,
     alloc: &AllocCache,
+    tl: &Timeline,
     owners: &HashMap<u64, u32>,
     rec: &mut Recovery,
 ) {
     let bs = fs.block_size();
-    let ft = filetype(fs);
-    let max = fs.sb.inodes_count;
     let groups: Vec<u64> = (0..fs.groups.len() as u64).collect();
     let found: Vec<(Vec<DeletedName>, u64, bool)> = groups
         .par_iter()
@@ -488,7 +540,7 @@ pub fn freed_dir_blocks(
                     if !whole && fs.read_blocks_into(blk, b).is_err() {
                         continue;
                     }
-                    freed_dir_block(b, blk, bs, ft, max, owners, &mut out);
+                    freed_dir_block(fs, tl, b, blk, owners, &mut out);
                 }
             }
             (out, scanned, false)
@@ -522,14 +574,14 @@ const HOLE_CHECK_BLOCKS: u64 = 16;
 /// Names in one unallocated block `buf` (block `blk`), if it is a
 /// directory block that can be tied to a directory.
 fn freed_dir_block(
+    fs: &Filesystem,
+    tl: &Timeline,
     buf: &[u8],
     blk: u64,
-    bs: u64,
-    ft: bool,
-    max: u32,
     owners: &HashMap<u64, u32>,
     out: &mut Vec<DeletedName>,
 ) {
+    let (bs, ft, max) = (fs.block_size(), filetype(fs), fs.sb.inodes_count);
     // Cheap pre-check on the first record before parsing.
     let head = &buf[..12];
     let r0 = rec_len_from_disk(le16(head, 4), bs) as usize;
@@ -561,6 +613,8 @@ fn freed_dir_block(
     if owner.is_none() && !tail {
         return;
     }
+    let writer = owner.and_then(|o| writer_generation(fs, buf, o, &known_generations(fs, tl, o)));
+    let (block_gen, gen_unmatched) = (writer.flatten(), writer == Some(None));
     for e in db.entries.iter().filter(|e| !e.is_dot()) {
         out.push(DeletedName {
             parent: owner,
@@ -572,6 +626,8 @@ fn freed_dir_block(
             offset: e.offset,
             journal_seq: None,
             dot_owner: has_dot,
+            block_gen,
+            gen_unmatched,
         });
     }
     if has_dot {
@@ -590,6 +646,8 @@ fn freed_dir_block(
                 offset: 12,
                 journal_seq: None,
                 dot_owner: true,
+                block_gen,
+                gen_unmatched,
             });
         }
     }

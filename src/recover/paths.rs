@@ -1,61 +1,69 @@
-//! Combine inodes, names and journal history into candidates with full
-//! paths: a deleted name plus its parent gives a path through the live
-//! tree or through recovered (deleted) directories.
+//! One candidate per deleted incarnation: names are joined to the
+//! incarnation of their parent directory that was alive when the entry was
+//! written, and to the incarnation of the inode that was alive then. A
+//! path is built only from names that hold at the same time all the way
+//! up; where no such chain exists the name is listed under
+//! `$OrphanDir-<inode>[-g<generation>]/` and no later directory's path is
+//! borrowed (docs/design.md, "Incarnations").
 
 use super::content::{self, ContentState};
 use super::names::{LiveTree, NameSource};
+use super::timeline::{Now, Proof, Timeline};
 use super::{
-    AllocCache, CandidateKind, Clue, DeletedCandidate, HistoricInode, Options, Recovery,
-    SizeSource, SourceSet, StaleName,
+    AllocCache, CandidateKind, Clue, DeletedCandidate, DeletedName, HistoricInode, Incarnation,
+    Options, Recovery, SizeSource, SourceSet,
 };
-use crate::ext4::inode::{flags, FileType, Inode};
+use crate::ext4::inode::{flags, FileType, Inode, ROOT_INO};
 use crate::ext4::journal::Journal;
 use crate::ext4::Filesystem;
-use crate::util::time::{Ext4Time, Timestamp};
+use crate::util::time::Ext4Time;
 use md5::Md5;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
-/// (full path, name source, journal sequence, parent inode)
-type PathClue = (Vec<u8>, NameSource, Option<u32>, Option<u32>);
-
 /// Deepest chain of deleted parents followed for one path.
 const MAX_PATH_DEPTH: usize = 256;
 
-struct Resolver<'a> {
-    live: &'a LiveTree,
-    /// child inode → indexes into names (with a non-empty name)
-    by_child: NamesByChild,
-    /// child directory inode → parent (from `..` of freed blocks)
-    dotdot: HashMap<u32, u32>,
-    names: &'a [super::DeletedName],
-    /// names[i] belongs to an earlier incarnation of its (now live)
-    /// parent directory: it must not be joined to the live path.
-    stale: Vec<bool>,
-    memo: HashMap<u32, Option<Vec<u8>>>,
-    /// Paths of earlier incarnations of live directories.
-    memo_hist: HashMap<u32, Option<Vec<u8>>>,
+/// The directory a name was written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Parent {
+    /// A reserved inode (the root): never reused.
+    Fixed(u32),
+    /// That incarnation of the directory, and how it is known.
+    Inc(u32, Proof),
+    /// The directory's number is known, not which incarnation it was.
+    Ino(u32),
+    /// Not known at all.
+    Unknown,
 }
 
-/// Names by the inode they point at: (child, name index) pairs sorted by
-/// child. One flat array, not a map of vectors (a heap block per inode).
-struct NamesByChild(Vec<(u32, u32)>);
+/// A name's parent and child, resolved in time.
+#[derive(Clone, Copy, Debug)]
+struct Res {
+    parent: Parent,
+    child: Option<(u32, Proof)>,
+}
 
-impl NamesByChild {
-    fn indexes(&self, child: u32) -> impl Iterator<Item = usize> + '_ {
-        let lo = self.0.partition_point(|x| x.0 < child);
-        self.0[lo..]
-            .iter()
-            .take_while(move |x| x.0 == child)
-            .map(|x| x.1 as usize)
-    }
-    fn children(&self) -> impl Iterator<Item = u32> + '_ {
-        self.0
-            .iter()
-            .enumerate()
-            .filter(|(k, x)| k.checked_sub(1).and_then(|p| self.0.get(p)).map(|p| p.0) != Some(x.0))
-            .map(|(_, x)| x.0)
-    }
+/// A directory's path as known: the bytes, the weakest link of its chain,
+/// and whether it reaches the root.
+#[derive(Clone, Debug)]
+struct DirPath {
+    path: Vec<u8>,
+    proof: Proof,
+    rooted: bool,
+}
+
+/// One name of a candidate: (full path, proof, rooted, source, journal
+/// sequence, parent inode).
+struct NamePath {
+    path: Vec<u8>,
+    proof: Proof,
+    rooted: bool,
+    source: NameSource,
+    /// Every source that gave this path.
+    sources: SourceSet,
+    seq: Option<u32>,
+    parent: Option<u32>,
 }
 
 fn source_rank(s: NameSource) -> u8 {
@@ -68,127 +76,383 @@ fn source_rank(s: NameSource) -> u8 {
     }
 }
 
-impl Resolver<'_> {
-    /// Path of directory `d`, live or deleted.
-    fn dir_path(&mut self, d: u32, depth: usize) -> Option<Vec<u8>> {
-        if let Some(p) = self.live.dir_path.get(&d) {
-            return Some(p);
-        }
-        self.old_dir_path(d, depth, false)
-    }
+fn type_fits(tl: &Timeline, inc: u32, dirent_type: u8) -> bool {
+    dirent_type == 0
+        || tl
+            .get(inc)
+            .is_some_and(|i| FileType::from_dirent(dirent_type) == i.file_type())
+}
 
-    /// The path of the directory a name's parent inode was when the name
-    /// was written: the live path, or for a stale name (an earlier
-    /// incarnation of a live directory) the path from that incarnation's
-    /// own names.
-    fn parent_path(&mut self, i: usize, child: u32, depth: usize) -> Option<Vec<u8>> {
-        let n = &self.names[i];
-        let parent = n.parent.or_else(|| self.dotdot.get(&child).copied())?;
-        if self.stale[i] {
-            self.old_dir_path(parent, depth, true)
-        } else {
-            self.dir_path(parent, depth)
-        }
+/// The incarnation of `dir` that wrote a name, from the name's own
+/// evidence: its block's checksum, the live tree, the journal's time.
+fn resolve_parent(tl: &Timeline, first_ino: u32, n: &DeletedName) -> Parent {
+    let Some(d) = n.parent else {
+        return Parent::Unknown;
+    };
+    if d < first_ino {
+        return Parent::Fixed(d);
     }
-
-    /// Path of directory `d` from its deleted names (not its live path:
-    /// with `hist`, `d` is live now but the caller needs its earlier
-    /// incarnation). Names whose directory-entry type says "not a
-    /// directory" are not used for a directory.
-    fn old_dir_path(&mut self, d: u32, depth: usize, hist: bool) -> Option<Vec<u8>> {
-        if depth > MAX_PATH_DEPTH {
-            return None;
-        }
-        let memo = if hist { &self.memo_hist } else { &self.memo };
-        if let Some(m) = memo.get(&d) {
-            return m.clone();
-        }
-        if hist {
-            self.memo_hist.insert(d, None); // cycle guard
+    if n.gen_unmatched {
+        // The block's checksum fits no known incarnation of `d`: when `d`
+        // came from the block's own `.` the number is right.
+        return if n.dot_owner {
+            Parent::Ino(d)
         } else {
-            self.memo.insert(d, None);
-        }
-        let mut best: Option<Vec<u8>> = None;
-        let idx: Vec<usize> = self.by_child.indexes(d).collect();
-        for i in idx {
-            let n = &self.names[i];
-            // 2 = directory; 0 = unknown (no filetype feature).
-            if n.file_type != 2 && n.file_type != 0 {
-                continue;
+            Parent::Unknown
+        };
+    }
+    let dirs = |g: u32| {
+        let v: Vec<u32> = tl
+            .indexes(d)
+            .filter(|&i| {
+                tl.get(i)
+                    .is_some_and(|x| x.key.generation == g && x.is_dir())
+            })
+            .collect();
+        v
+    };
+    if let Some(g) = n.block_gen {
+        let v = dirs(g);
+        return match v.as_slice() {
+            [i] => Parent::Inc(*i, Proof::Copy),
+            _ => Parent::Ino(d),
+        };
+    }
+    match n.source {
+        NameSource::Slack => tl
+            .live(d)
+            .map(|i| Parent::Inc(i, Proof::Live))
+            .unwrap_or(Parent::Ino(d)),
+        NameSource::Journal => n
+            .journal_seq
+            .and_then(|s| tl.order(s))
+            .and_then(|o| tl.alive_at(d, o))
+            .filter(|(i, _)| tl.get(*i).is_some_and(|x| x.is_dir()))
+            .map(|(i, p)| Parent::Inc(i, p))
+            .unwrap_or(Parent::Ino(d)),
+        NameSource::FreedDirBlock => {
+            // A freed block is no live directory's: one of the others.
+            let v: Vec<u32> = tl
+                .indexes(d)
+                .filter(|&i| tl.get(i).is_some_and(|x| x.is_dir() && x.now != Now::Live))
+                .collect();
+            match v.as_slice() {
+                [i] => Parent::Inc(*i, Proof::Overlap),
+                _ => Parent::Ino(d),
             }
-            let name = n.name.clone();
-            if let Some(p) = self.parent_path(i, d, depth + 1) {
-                let mut full = p;
-                full.push(b'/');
-                full.extend_from_slice(&name);
-                best = Some(full);
-                break;
-            }
         }
-        if best.is_none() && !hist {
-            // Name lost, but `..` of its freed block names the parent
-            // (an earlier incarnation of it when `d`'s own name there is
-            // stale).
-            if let Some(p) = self.dotdot.get(&d).copied() {
-                let stale_parent = self
-                    .by_child
-                    .indexes(d)
-                    .any(|i| self.stale[i] && self.names[i].parent == Some(p));
-                let pp = if stale_parent {
-                    self.old_dir_path(p, depth + 1, true)
-                } else {
-                    self.dir_path(p, depth + 1)
-                };
-                if let Some(mut pp) = pp {
-                    pp.extend_from_slice(format!("/$OrphanDir-{d}").as_bytes());
-                    best = Some(pp);
-                }
-            }
-        }
-        if hist {
-            self.memo_hist.insert(d, best.clone());
-        } else {
-            self.memo.insert(d, best.clone());
-        }
-        best
+        _ => Parent::Ino(d),
     }
 }
 
-/// Does name `n` belong to an earlier incarnation of its parent, a
-/// directory that is live now (same inode number, reused)? Then joining
-/// it to the live path would put it under the wrong directory.
-/// - the block says (by its `.` entry) it belonged to the parent, but it
-///   is not one of the live directory's blocks now (a live directory
-///   never gives blocks back: the block is from an earlier directory with
-///   that inode number);
-/// - the journal holds an older generation of the parent inode, logged
-///   at or after the transaction the name was read from.
-fn stale_name(
-    fs: &Filesystem,
-    live: &LiveTree,
-    history: &HashMap<u32, HistoricInode>,
-    gens: &mut HashMap<u32, Option<u32>>,
-    n: &super::DeletedName,
-) -> bool {
-    let Some(p) = n.parent else { return false };
-    if n.name.is_empty() || !live.dir_path.contains_key(&p) {
-        return false;
+/// The incarnation of the name's inode alive when the name was written.
+fn resolve_child(
+    tl: &Timeline,
+    first_ino: u32,
+    n: &DeletedName,
+    parent: Parent,
+) -> Option<(u32, Proof)> {
+    if n.inode < first_ino {
+        return None;
     }
-    if n.dot_owner
-        && matches!(n.source, NameSource::Journal | NameSource::FreedDirBlock)
-        && live.dir_blocks.get(&n.block) != Some(&p)
-    {
-        return true;
+    if let (NameSource::Journal, Some(seq)) = (n.source, n.journal_seq) {
+        let o = tl.order(seq)?;
+        return tl
+            .alive_at(n.inode, o)
+            .filter(|(i, _)| type_fits(tl, *i, n.file_type));
     }
-    if let (Some(h), Some(seq)) = (history.get(&p), n.journal_seq) {
-        let cur = *gens
-            .entry(p)
-            .or_insert_with(|| fs.inode(p).ok().map(|i| i.generation));
-        if cur.is_some_and(|g| g != h.inode.generation) && seq <= h.sequence {
-            return true;
+    let window = match parent {
+        Parent::Inc(p, _) => tl.life(p),
+        _ => (None, None),
+    };
+    let v: Vec<u32> = tl
+        .overlapping(n.inode, window)
+        .into_iter()
+        .filter(|&i| type_fits(tl, i, n.file_type))
+        .collect();
+    match v.as_slice() {
+        // The file that lives now may have had the name (a rename, a
+        // removed link) or an unknown earlier one did: not claimed.
+        [i] if tl.get(*i).is_some_and(|x| x.now != Now::Live) => Some((*i, Proof::Overlap)),
+        _ => None,
+    }
+}
+
+struct Resolver<'a> {
+    live: &'a LiveTree,
+    tl: &'a Timeline,
+    names: &'a [DeletedName],
+    res: Vec<Res>,
+    /// (child incarnation, name index) sorted: the names of each.
+    by_inc: Vec<(u32, u32)>,
+    /// (child directory inode, `..` name index) sorted.
+    dotdot: Vec<(u32, u32)>,
+    memo: HashMap<u32, Option<DirPath>>,
+}
+
+fn range(v: &[(u32, u32)], key: u32) -> impl Iterator<Item = usize> + '_ {
+    let lo = v.partition_point(|x| x.0 < key);
+    v[lo..]
+        .iter()
+        .take_while(move |x| x.0 == key)
+        .map(|x| x.1 as usize)
+}
+
+fn join(mut base: Vec<u8>, name: &[u8]) -> Vec<u8> {
+    base.push(b'/');
+    base.extend_from_slice(name);
+    base
+}
+
+impl Resolver<'_> {
+    /// The path of the directory a name was written in.
+    fn parent_path(&mut self, i: usize, depth: usize) -> DirPath {
+        match self.res[i].parent {
+            Parent::Fixed(d) => DirPath {
+                path: if d == ROOT_INO {
+                    Vec::new()
+                } else {
+                    self.live
+                        .dir_path
+                        .get(&d)
+                        .unwrap_or_else(|| format!("$OrphanDir-{d}").into_bytes())
+                },
+                proof: Proof::Live,
+                rooted: d == ROOT_INO || self.live.dir_path.contains_key(&d),
+            },
+            Parent::Inc(p, proof) => {
+                let mut dp = self.inc_path(p, depth + 1);
+                dp.proof = dp.proof.weakest(proof);
+                dp
+            }
+            Parent::Ino(d) => DirPath {
+                path: format!("$OrphanDir-{d}").into_bytes(),
+                proof: Proof::Overlap,
+                rooted: false,
+            },
+            Parent::Unknown => DirPath {
+                path: b"$Orphan/unknown-parent".to_vec(),
+                proof: Proof::Overlap,
+                rooted: false,
+            },
         }
     }
-    false
+
+    /// The path of directory incarnation `p`: live, from its own names,
+    /// or `$OrphanDir-<ino>-g<generation>` under what its `..` says.
+    fn inc_path(&mut self, p: u32, depth: usize) -> DirPath {
+        let Some(inc) = self.tl.get(p) else {
+            return orphan_dir(p, None);
+        };
+        let (ino, generation, now) = (inc.ino, inc.key.generation, inc.now);
+        if now == Now::Live {
+            if let Some(path) = self.live.dir_path.get(&ino) {
+                return DirPath {
+                    path,
+                    proof: Proof::Live,
+                    rooted: true,
+                };
+            }
+        }
+        if depth > MAX_PATH_DEPTH {
+            return orphan_dir(ino, Some(generation));
+        }
+        if let Some(m) = self.memo.get(&p) {
+            return m
+                .clone()
+                .unwrap_or_else(|| orphan_dir(ino, Some(generation)));
+        }
+        self.memo.insert(p, None); // cycle guard
+        let idx: Vec<usize> = range(&self.by_inc, p).collect();
+        let mut best: Option<(DirPath, u8)> = None;
+        for i in idx {
+            let (name, source) = (self.names[i].name.clone(), self.names[i].source);
+            let pp = self.parent_path(i, depth);
+            let proof = pp
+                .proof
+                .weakest(self.res[i].child.map(|c| c.1).unwrap_or(Proof::Overlap));
+            let cand = DirPath {
+                path: join(pp.path, &name),
+                proof,
+                rooted: pp.rooted,
+            };
+            let rank = source_rank(source);
+            let better = best
+                .as_ref()
+                .is_none_or(|(b, r)| (!cand.rooted, cand.proof, rank) < (!b.rooted, b.proof, *r));
+            if better {
+                best = Some((cand, rank));
+            }
+        }
+        let out = match best {
+            Some((b, _)) => b,
+            None => self.dotdot_path(p, ino, generation, depth),
+        };
+        self.memo.insert(p, Some(out.clone()));
+        out
+    }
+
+    /// A directory with no surviving name: `$OrphanDir-<ino>-g<gen>` under
+    /// the parent its own block's `..` names, when that parent's
+    /// incarnation is known.
+    fn dotdot_path(&mut self, p: u32, ino: u32, generation: u32, depth: usize) -> DirPath {
+        let tail = format!("$OrphanDir-{ino}-g{generation}");
+        let links: Vec<usize> = range(&self.dotdot, ino)
+            .filter(|&i| self.names[i].block_gen.is_none_or(|g| g == generation))
+            .collect();
+        for i in links {
+            let Some(q) = self.names[i].parent else {
+                continue;
+            };
+            let parent = if q < 11 {
+                Some(Parent::Fixed(q))
+            } else {
+                let v: Vec<u32> = self
+                    .tl
+                    .overlapping(q, self.tl.life(p))
+                    .into_iter()
+                    .filter(|&x| self.tl.get(x).is_some_and(Incarnation::is_dir))
+                    .collect();
+                match v.as_slice() {
+                    [x] => Some(Parent::Inc(*x, Proof::Overlap)),
+                    _ => None,
+                }
+            };
+            if let Some(par) = parent {
+                let saved = self.res[i].parent;
+                self.res[i].parent = par;
+                let pp = self.parent_path(i, depth);
+                self.res[i].parent = saved;
+                return DirPath {
+                    path: join(pp.path, tail.as_bytes()),
+                    proof: pp.proof,
+                    rooted: false,
+                };
+            }
+        }
+        orphan_dir(ino, Some(generation))
+    }
+}
+
+fn orphan_dir(ino: u32, generation: Option<u32>) -> DirPath {
+    DirPath {
+        path: match generation {
+            Some(g) => format!("$OrphanDir-{ino}-g{g}").into_bytes(),
+            None => format!("$OrphanDir-{ino}").into_bytes(),
+        },
+        proof: Proof::Overlap,
+        rooted: false,
+    }
+}
+
+/// Resolve every name in time, and index them by child incarnation.
+fn resolver<'a>(
+    fs: &Filesystem,
+    live: &'a LiveTree,
+    tl: &'a Timeline,
+    names: &'a [DeletedName],
+) -> Resolver<'a> {
+    let first_ino = fs.sb.first_ino.max(11);
+    let mut res = Vec::with_capacity(names.len());
+    let mut by_inc = Vec::new();
+    let mut dotdot = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        let parent = resolve_parent(tl, first_ino, n);
+        if n.name.is_empty() {
+            dotdot.push((n.inode, i as u32));
+            res.push(Res {
+                parent,
+                child: None,
+            });
+            continue;
+        }
+        let child = resolve_child(tl, first_ino, n, parent);
+        if let Some((c, _)) = child {
+            by_inc.push((c, i as u32));
+        }
+        res.push(Res { parent, child });
+    }
+    same_entry(names, &mut res, &mut by_inc);
+    by_inc.sort_unstable();
+    dotdot.sort_unstable();
+    Resolver {
+        live,
+        tl,
+        names,
+        res,
+        by_inc,
+        dotdot,
+        memo: HashMap::new(),
+    }
+}
+
+/// A name seen without a time (slack, a freed block) that the journal
+/// shows as the same entry (same directory, name and inode number) of
+/// exactly one incarnation is that incarnation's entry too.
+fn same_entry(names: &[DeletedName], res: &mut [Res], by_inc: &mut Vec<(u32, u32)>) {
+    let mut resolved: HashMap<(u32, &[u8], u32), Option<u32>> = HashMap::new();
+    for (n, r) in names.iter().zip(res.iter()) {
+        if let (Some(p), Some((c, _))) = (n.parent, r.child) {
+            resolved
+                .entry((p, n.name.as_slice(), n.inode))
+                .and_modify(|x| {
+                    if *x != Some(c) {
+                        *x = None;
+                    }
+                })
+                .or_insert(Some(c));
+        }
+    }
+    for (i, (n, r)) in names.iter().zip(res.iter_mut()).enumerate() {
+        if r.child.is_some() || n.name.is_empty() || n.source == NameSource::Journal {
+            continue;
+        }
+        let Some(p) = n.parent else { continue };
+        if let Some(Some(c)) = resolved.get(&(p, n.name.as_slice(), n.inode)) {
+            r.child = Some((*c, Proof::Overlap));
+            by_inc.push((*c, i as u32));
+        }
+    }
+}
+
+/// Every name of one candidate (name indexes `idx`) as a full path, the
+/// best first: rooted, then the strongest chain, then the best source.
+fn name_paths(r: &mut Resolver, idx: &[usize]) -> Vec<NamePath> {
+    let mut out: Vec<NamePath> = Vec::new();
+    for &i in idx {
+        let n = &r.names[i];
+        let (name, source, seq, parent) = (n.name.clone(), n.source, n.journal_seq, n.parent);
+        let pp = r.parent_path(i, 0);
+        let proof = pp
+            .proof
+            .weakest(r.res[i].child.map(|c| c.1).unwrap_or(Proof::Overlap));
+        let path = join(pp.path, &name);
+        match out.iter_mut().find(|x| x.path == path) {
+            Some(x) => {
+                x.sources.insert(source);
+                if (proof, source_rank(source)) < (x.proof, source_rank(x.source)) {
+                    x.proof = proof;
+                    x.source = source;
+                    x.seq = seq;
+                }
+            }
+            None => {
+                let mut sources = SourceSet::default();
+                sources.insert(source);
+                out.push(NamePath {
+                    path,
+                    proof,
+                    rooted: pp.rooted,
+                    source,
+                    sources,
+                    seq,
+                    parent,
+                })
+            }
+        }
+    }
+    out.sort_by_key(|p| (!p.rooted, p.proof, source_rank(p.source)));
+    out
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -198,264 +462,298 @@ pub fn build_candidates(
     journal: Option<&Journal>,
     live: &mut LiveTree,
     deleted: &super::inodes::DeletedInodes,
-    history: &HashMap<u32, HistoricInode>,
+    tl: &mut Timeline,
     opts: &Options,
     rec: &mut Recovery,
 ) {
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
-    let mut dotdot = HashMap::new();
-    for (i, n) in rec.names.iter().enumerate() {
-        if n.name.is_empty() {
-            if let Some(p) = n.parent {
-                dotdot.insert(n.inode, p);
-            }
-        } else if n.inode != 0 {
-            pairs.push((n.inode, i as u32));
-        }
-    }
-    // Per child: best source first, then the newest transaction, then
-    // the order found.
-    pairs.sort_unstable_by_key(|&(child, i)| {
-        let n = &rec.names[i as usize];
-        (
-            child,
-            source_rank(n.source),
-            std::cmp::Reverse(n.journal_seq),
-            i,
-        )
-    });
-    let by_child = NamesByChild(pairs);
-    let names = std::mem::take(&mut rec.names);
-    let mut gens = HashMap::new();
-    let stale: Vec<bool> = names
-        .iter()
-        .map(|n| stale_name(fs, live, history, &mut gens, n))
-        .collect();
-    drop(gens);
-    // Directory block owners are needed only for the check above; freed
-    // before the candidates are built.
-    live.dir_blocks = HashMap::new();
-    let live: &LiveTree = live;
-    let mut r = Resolver {
-        live,
-        by_child,
-        dotdot,
-        names: &names,
-        stale,
-        memo: HashMap::new(),
-        memo_hist: HashMap::new(),
-    };
-
-    // Every inode with deleted evidence.
+    // Every inode with deleted evidence, with its record merged in.
     let mut inos: Vec<u32> = deleted.numbers().to_vec();
-    inos.extend(history.keys().copied());
-    inos.extend(r.by_child.children());
+    inos.extend(tl.inodes());
+    for n in &rec.names {
+        inos.push(n.inode);
+        inos.extend(n.parent);
+    }
     inos.sort_unstable();
     inos.dedup();
+    for &ino in &inos {
+        tl.intern(fs, alloc, ino);
+    }
+    let first_ino = fs.sb.first_ino.max(11);
+    inos.retain(|&i| i >= first_ino);
+    live.dir_blocks = HashMap::new();
+    let names = std::mem::take(&mut rec.names);
+    let tl: &Timeline = tl;
+    let mut r = resolver(fs, live, tl, &names);
+    // Names whose inode's incarnation is not known, by inode.
+    // (A name that is a live entry now, e.g. the copy an htree split
+    // leaves behind in the old block's slack, is no deleted file.)
     let mut live_cache = super::names::LiveCache::default();
-    // At most one candidate per inode: reserved once instead of grown by
-    // doubling (the array is the largest single allocation of recovery).
-    rec.candidates.reserve_exact(inos.len());
-    let mut to_hash: Vec<usize> = Vec::new();
-    for ino in inos {
-        let now_alloc = alloc.inode(ino) == Some(true);
-        let del_inode = deleted.get(fs, ino);
-        let del = del_inode.as_ref();
-        let current = if del.is_none() {
-            fs.inode(ino).ok()
-        } else {
-            None
-        };
-        // A live inode with only historic/name evidence: keep it only when
-        // a name points at it that is no longer live (fls `(realloc)`).
-        let names_for: Vec<usize> = r.by_child.indexes(ino).collect();
-        let hist = history.get(&ino);
-        if del.is_none() {
-            let has_dead_name = names_for.iter().any(|&i| {
-                let n = &names[i];
-                match n.parent {
-                    Some(p) => !super::names::is_live(fs, &mut live_cache, p, &n.name, ino),
-                    None => true,
-                }
-            });
-            let reused = match (&current, hist) {
-                (Some(c), Some(h)) => c.generation != h.inode.generation || c.links_count == 0,
-                _ => false,
-            };
-            if !has_dead_name && !reused {
+    let mut loose: Vec<(u32, u32)> = Vec::new();
+    for (i, x) in r.res.iter().enumerate() {
+        let n = &names[i];
+        if x.child.is_some() || n.name.is_empty() {
+            continue;
+        }
+        if let Some(p) = n.parent {
+            if super::names::is_live(fs, &mut live_cache, p, &n.name, n.inode) {
                 continue;
             }
         }
-        // Metadata: the deleted inode, else the journal's copy.
-        let hist_same = hist.filter(|h| del.is_none_or(|d| d.generation == h.inode.generation));
-        let meta: Option<&Inode> = del.or(hist_same.map(|h| &h.inode));
-        let realloc = now_alloc && del.is_none();
-        let mut evidence = Vec::new();
-        if let Some(d) = del {
-            evidence.push(Clue::InodeRecord {
-                group: fs.inode_group_of(ino) as u32,
-                allocated: now_alloc,
-                links: d.links_count,
-                dtime: d.dtime,
-            });
-        }
-        if let Some(h) = hist_same {
-            evidence.push(Clue::JournalCopy { seq: h.sequence });
-        }
-        if realloc {
-            evidence.push(Clue::Reallocated);
-        }
-        // Name and path.
-        let mut paths: Vec<PathClue> = Vec::new();
-        let mut all_sources = SourceSet::default();
-        for &i in &names_for {
-            let n = &names[i];
-            let parent = n.parent.or_else(|| r.dotdot.get(&ino).copied());
-            let pp = r.parent_path(i, ino, 0);
-            if r.stale[i] {
-                evidence.push(Clue::StaleName(Box::new(StaleName {
-                    name: n.name.clone().into_boxed_slice(),
-                    parent: parent.unwrap_or(0),
-                })));
+        loose.push((n.inode, i as u32));
+    }
+    drop(live_cache);
+    loose.sort_unstable();
+    rec.candidates.reserve(inos.len());
+    let mut to_hash: Vec<usize> = Vec::new();
+    for ino in inos {
+        let incs: Vec<u32> = tl.indexes(ino).collect();
+        for i in incs {
+            let Some(inc) = tl.get(i) else { continue };
+            if inc.now == Now::Live {
+                continue;
             }
-            let full = match pp {
-                Some(mut p) => {
-                    p.push(b'/');
-                    p.extend_from_slice(&n.name);
-                    p
-                }
-                None => {
-                    let mut p = match parent {
-                        Some(p) => format!("$Orphan/{p}").into_bytes(),
-                        None => b"$Orphan/unknown-parent".to_vec(),
-                    };
-                    p.push(b'/');
-                    p.extend_from_slice(&n.name);
-                    p
-                }
-            };
-            all_sources.insert(n.source);
-            if !paths.iter().any(|x| x.0 == full) {
-                paths.push((full, n.source, n.journal_seq, parent));
+            let idx: Vec<usize> = range(&r.by_inc, i).collect();
+            if idx.is_empty() && inc.copy.is_none() && inc.now == Now::Gone {
+                continue; // only its unlinked state was seen: nothing to show
             }
-        }
-        // Prefer a path rooted in the live tree.
-        paths.sort_by_key(|p| (p.0.starts_with(b"$Orphan"), source_rank(p.1)));
-        let (path, name_source, name_seq, parent) = match paths.first() {
-            Some(p) => (p.0.clone(), p.1, p.2, p.3),
-            None => (
-                format!("$Orphan/{ino}").into_bytes(),
-                NameSource::None,
-                None,
-                None,
-            ),
-        };
-        let kind = if name_source == NameSource::None {
-            CandidateKind::Orphan
-        } else {
-            CandidateKind::Deleted
-        };
-        for (k, (_, s, seq, _)) in paths.iter().enumerate() {
-            evidence.push(Clue::Name {
-                path: k as u32,
-                source: *s,
-                seq: *seq,
-            });
-        }
-        let dtype = names_for
-            .first()
-            .map(|&i| FileType::from_dirent(names[i].file_type))
-            .unwrap_or(FileType::Unknown);
-        let ftype = meta.map(|m| m.file_type()).unwrap_or(dtype);
-        let mut cand = DeletedCandidate {
-            inode: ino,
-            kind,
-            path: path.into_boxed_slice(),
-            name_source,
-            name_sources: all_sources,
-            parent_inode: parent,
-            file_type: ftype,
-            mode: meta.map(|m| m.mode).unwrap_or(0),
-            uid: meta.map(|m| m.uid).unwrap_or(0),
-            gid: meta.map(|m| m.gid).unwrap_or(0),
-            size: None,
-            size_source: SizeSource::None,
-            atime: Ext4Time::pack(meta.map(|m| m.atime)),
-            mtime: Ext4Time::pack(meta.map(|m| m.mtime)),
-            ctime: Ext4Time::pack(meta.map(|m| m.ctime)),
-            crtime: Ext4Time::pack(meta.and_then(|m| m.crtime)),
-            dtime: Ext4Time::pack(
-                del.filter(|d| d.dtime != 0)
-                    .map(|d| Timestamp::new(d.dtime as i64, 0)),
-            ),
-            generation: meta.map(|m| m.generation),
-            realloc,
-            journal_seq: hist_same.map(|h| h.sequence).or(name_seq),
-            map: None,
-            content: ContentState::None,
-            digests: None,
-            evidence: Box::default(),
-            confidence: 0.0,
-            extras: None,
-        };
-        if paths.len() > 1 {
-            cand.extras_mut().other_paths =
-                paths.iter().skip(1).map(|p| (p.0.clone(), p.1)).collect();
-        }
-        let mut hash_later = false;
-        if !realloc {
-            hash_later = rebuild_content(
+            let paths = name_paths(&mut r, &idx);
+            let del = (inc.now == Now::DeletedRecord)
+                .then(|| deleted.get(fs, ino).or_else(|| fs.inode(ino).ok()))
+                .flatten();
+            let cand = incarnation_candidate(
                 fs,
                 alloc,
                 journal,
+                tl,
+                i,
                 del,
-                hist_same,
+                paths,
                 opts,
-                &mut cand,
-                &mut evidence,
+                &mut to_hash,
+                rec.candidates.len(),
             );
-        } else if let Some(h) = hist.filter(|h| {
-            current
-                .as_ref()
-                .is_none_or(|c| c.generation != h.inode.generation)
-        }) {
-            // The old incarnation is known from the journal: its blocks may
-            // have been reused; check them.
+            rec.candidates.push(cand);
+        }
+        let idx: Vec<usize> = range(&loose, ino).collect();
+        if !idx.is_empty() {
+            let paths = name_paths(&mut r, &idx);
+            let dtype = names[idx[0]].file_type;
+            rec.candidates
+                .push(unresolved_candidate(tl, ino, dtype, paths));
+        }
+    }
+    drop(r);
+    rec.names = names;
+    hash_contents(fs, &mut rec.candidates, &mut to_hash);
+    // In place: a stable sort allocates half the array again. (path,
+    // inode, generation) ties keep the input order, which is
+    // deterministic, by the unstable sort's key.
+    rec.candidates.sort_unstable_by(|a, b| {
+        a.path
+            .cmp(&b.path)
+            .then(a.inode.cmp(&b.inode))
+            .then(a.generation.cmp(&b.generation))
+            .then(a.journal_seq.cmp(&b.journal_seq))
+    });
+    rec.candidates.shrink_to_fit();
+}
+
+/// The candidate for incarnation `i`: its own names, its own record or
+/// journal copy, its own content.
+#[allow(clippy::too_many_arguments)]
+fn incarnation_candidate(
+    fs: &Filesystem,
+    alloc: &AllocCache,
+    journal: Option<&Journal>,
+    tl: &Timeline,
+    i: u32,
+    del: Option<Inode>,
+    paths: Vec<NamePath>,
+    opts: &Options,
+    to_hash: &mut Vec<usize>,
+    at: usize,
+) -> DeletedCandidate {
+    let inc = &tl.incs[i as usize];
+    let ino = inc.ino;
+    let hist: Option<&HistoricInode> = inc.copy.as_deref();
+    let del = del.as_ref();
+    let meta: Option<&Inode> = del.or(hist.map(|h| &h.inode));
+    let realloc = tl.live(ino).is_some();
+    let mut evidence = Vec::new();
+    if let Some(d) = del {
+        evidence.push(Clue::InodeRecord {
+            group: fs.inode_group_of(ino) as u32,
+            allocated: alloc.inode(ino) == Some(true),
+            links: d.links_count,
+            dtime: d.dtime,
+        });
+    }
+    if let Some(h) = hist {
+        evidence.push(Clue::JournalCopy { seq: h.sequence });
+    }
+    if realloc {
+        evidence.push(Clue::Reallocated);
+    }
+    let mut cand = base_candidate(ino, &paths, &mut evidence);
+    cand.realloc = realloc;
+    if let Some(m) = meta {
+        cand.file_type = m.file_type();
+        cand.mode = m.mode;
+        cand.uid = m.uid;
+        cand.gid = m.gid;
+        cand.atime = Ext4Time::pack(Some(m.atime));
+        cand.mtime = Ext4Time::pack(Some(m.mtime));
+        cand.ctime = Ext4Time::pack(Some(m.ctime));
+        cand.crtime = Ext4Time::pack(m.crtime);
+    } else {
+        cand.file_type = inc.file_type();
+        cand.mode = inc.mode;
+    }
+    cand.generation = Some(inc.key.generation);
+    cand.journal_seq = hist.map(|h| h.sequence).or(cand.journal_seq);
+    if let Some((t, src)) = inc.death {
+        cand.dtime = Ext4Time::pack(Some(t));
+        cand.extras_mut().dtime_source = Some(src);
+    }
+    cand.extras_mut().incarnation = Some(incarnation_info(tl, i));
+    if realloc && del.is_none() {
+        if let Some(h) = hist {
             evidence.push(Clue::EarlierIncarnation {
                 generation: h.inode.generation,
                 seq: h.sequence,
             });
-            cand.mode = h.inode.mode;
-            cand.file_type = h.inode.file_type();
-            cand.mtime = Ext4Time::pack(Some(h.inode.mtime));
-            hash_later = rebuild_content(
-                fs,
-                alloc,
-                journal,
-                None,
-                Some(h),
-                opts,
-                &mut cand,
-                &mut evidence,
-            );
         }
-        cand.confidence = confidence(&cand);
-        // Exact size (growth by doubling left half of each spare).
-        cand.evidence = evidence.into_boxed_slice();
-        if hash_later {
-            to_hash.push(rec.candidates.len());
-        }
-        rec.candidates.push(cand);
     }
-    rec.names = names;
-    hash_contents(fs, &mut rec.candidates, &mut to_hash);
-    drop(to_hash);
-    // In place: a stable sort allocates half the array again (25 MB at 1M
-    // inodes). (path, inode) ties are the same file; the input order is
-    // deterministic, so the output is too.
-    rec.candidates
-        .sort_unstable_by(|a, b| a.path.cmp(&b.path).then(a.inode.cmp(&b.inode)));
-    rec.candidates.shrink_to_fit();
+    let hash_later = rebuild_content(
+        fs,
+        alloc,
+        journal,
+        del,
+        hist,
+        opts,
+        &mut cand,
+        &mut evidence,
+    );
+    cand.confidence = confidence(&cand);
+    cand.evidence = evidence.into_boxed_slice();
+    if hash_later {
+        to_hash.push(at);
+    }
+    cand
+}
+
+/// What the report says of an incarnation: its identity, when the
+/// journal saw it, and the incarnation that took its number.
+fn incarnation_info(tl: &Timeline, i: u32) -> super::IncarnationInfo {
+    let inc = &tl.incs[i as usize];
+    let seq = |o: Option<u32>| o.and_then(|o| tl.sequence(o));
+    let next = inc.next.and_then(|n| tl.get(n));
+    super::IncarnationInfo {
+        generation: inc.key.generation,
+        crtime: inc.key.crtime,
+        first_transaction: seq(inc.first),
+        last_transaction: seq(inc.last_alive.or(inc.first)),
+        end_transaction: seq(inc.end),
+        state: inc.now,
+        superseded_by: next.map(|n| super::Successor {
+            generation: n.key.generation,
+            crtime: n.key.crtime,
+            live: n.now == Now::Live,
+        }),
+    }
+}
+
+/// A row for names whose inode's incarnation at the time is unknown: the
+/// names are claimed, no metadata or content is.
+fn unresolved_candidate(
+    tl: &Timeline,
+    ino: u32,
+    dirent_type: u8,
+    paths: Vec<NamePath>,
+) -> DeletedCandidate {
+    let mut evidence = Vec::new();
+    let realloc = tl.live(ino).is_some();
+    if realloc {
+        evidence.push(Clue::Reallocated);
+    }
+    let mut cand = base_candidate(ino, &paths, &mut evidence);
+    cand.realloc = realloc;
+    cand.file_type = FileType::from_dirent(dirent_type);
+    evidence.push(Clue::Note(&UNRESOLVED));
+    cand.evidence = evidence.into_boxed_slice();
+    cand.confidence = 0.3;
+    cand
+}
+
+const UNRESOLVED: &str = "no known incarnation of the inode can be shown alive when the name was written: the name is claimed, no metadata or content is";
+
+/// A candidate with its names and path, and nothing else yet.
+fn base_candidate(ino: u32, paths: &[NamePath], evidence: &mut Vec<Clue>) -> DeletedCandidate {
+    let mut sources = SourceSet::default();
+    for (k, p) in paths.iter().enumerate() {
+        for s in p.sources.iter() {
+            sources.insert(s);
+        }
+        evidence.push(Clue::Name {
+            path: k as u32,
+            source: p.source,
+            seq: p.seq,
+        });
+    }
+    if let Some(p) = paths.first() {
+        evidence.push(Clue::PathChain(p.proof, p.rooted));
+    }
+    let (path, name_source, seq, parent, proof) = match paths.first() {
+        Some(p) => (p.path.clone(), p.source, p.seq, p.parent, Some(p.proof)),
+        None => (
+            format!("$Orphan/{ino}").into_bytes(),
+            NameSource::None,
+            None,
+            None,
+            None,
+        ),
+    };
+    let mut c = DeletedCandidate {
+        inode: ino,
+        kind: if name_source == NameSource::None {
+            CandidateKind::Orphan
+        } else {
+            CandidateKind::Deleted
+        },
+        path: path.into_boxed_slice(),
+        name_source,
+        name_sources: sources,
+        parent_inode: parent,
+        file_type: FileType::Unknown,
+        mode: 0,
+        uid: 0,
+        gid: 0,
+        size: None,
+        size_source: SizeSource::None,
+        atime: Ext4Time::NONE,
+        mtime: Ext4Time::NONE,
+        ctime: Ext4Time::NONE,
+        crtime: Ext4Time::NONE,
+        dtime: Ext4Time::NONE,
+        generation: None,
+        realloc: false,
+        journal_seq: seq,
+        path_proof: proof.filter(|_| paths.first().is_some_and(|p| p.rooted)),
+        map: None,
+        content: ContentState::None,
+        digests: None,
+        evidence: Box::default(),
+        confidence: 0.0,
+        extras: None,
+    };
+    if paths.len() > 1 {
+        c.extras_mut().other_paths = paths
+            .iter()
+            .skip(1)
+            .map(|p| (p.path.clone(), p.source))
+            .collect();
+    }
+    c
 }
 
 fn confidence(c: &DeletedCandidate) -> f32 {
@@ -474,6 +772,9 @@ fn confidence(c: &DeletedCandidate) -> f32 {
         s -= 0.2;
     }
     if c.content == ContentState::Partial {
+        s -= 0.1;
+    }
+    if c.path_proof == Some(Proof::Overlap) {
         s -= 0.1;
     }
     s.clamp(0.05, 1.0)

@@ -32,6 +32,8 @@ pub fn candidate_json(c: &DeletedCandidate) -> Value {
         m.insert("symlink_target".into(), json!(c.symlink_target()));
         m.insert("md5".into(), json!(c.md5_hex()));
         m.insert("evidence".into(), json!(c.evidence_text()));
+        m.insert("dtime_source".into(), json!(c.dtime_source()));
+        m.insert("incarnation".into(), json!(c.incarnation()));
         m.insert("deleted".into(), json!(true));
     }
     v

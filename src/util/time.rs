@@ -3,7 +3,7 @@
 /// A point in time as seconds since the Unix epoch plus nanoseconds.
 /// Packed to 4-byte alignment: 12 bytes, 16 as an `Option` (24 unpacked).
 /// Every inode and candidate holds four or five.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
 #[repr(C, packed(4))]
 pub struct Timestamp {
     pub secs: i64,
