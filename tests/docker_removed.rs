@@ -131,7 +131,14 @@ fn deleted_is_classified_by_container() {
     for r in &rows {
         let k = r["kind"].as_str().unwrap();
         assert!(
-            ["rw-deleted", "image-deleted", "host-deleted", "orphan"].contains(&k),
+            [
+                "rw-deleted",
+                "image-deleted",
+                "runtime-metadata",
+                "host-deleted",
+                "orphan"
+            ]
+            .contains(&k),
             "{k}"
         );
         assert!(r["host_path"].is_string());

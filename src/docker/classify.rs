@@ -10,11 +10,69 @@ use crate::recover::{CandidateKind, DeletedCandidate, NameSource};
 use serde::Serialize;
 use std::collections::HashMap;
 
+/// What a deleted row is, by where it lived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeletedKind {
+    /// A file of a container's writable layer (`<mount id>/diff/`, or the
+    /// `-init` layer's `diff/`).
+    RwDeleted,
+    /// A file of an image layer's `diff/`.
+    ImageDeleted,
+    /// The runtime's own bookkeeping about a container or layer: the
+    /// daemon's rewritten `config.v2.json` / `hostconfig.json` and their
+    /// `.tmp-*` files under `containers/<id>/`, the layer dir's `link`,
+    /// `lower`, `committed`, `work/` and `merged/` entries, layerdb
+    /// mounts and the containerd task bundle.
+    RuntimeMetadata,
+    /// A host file outside any container or layer.
+    HostDeleted,
+    /// No name survives, or the path does not reach the root.
+    Orphan,
+    /// A whiteout in a container's upper layer: the file was deleted
+    /// inside the container (the original is in a lower layer).
+    Whiteout,
+    /// An opaque directory: everything below it in the lower layers was
+    /// deleted inside the container.
+    Opaque,
+}
+
+impl DeletedKind {
+    pub const ALL: [DeletedKind; 7] = [
+        DeletedKind::RwDeleted,
+        DeletedKind::ImageDeleted,
+        DeletedKind::RuntimeMetadata,
+        DeletedKind::HostDeleted,
+        DeletedKind::Orphan,
+        DeletedKind::Whiteout,
+        DeletedKind::Opaque,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeletedKind::RwDeleted => "rw-deleted",
+            DeletedKind::ImageDeleted => "image-deleted",
+            DeletedKind::RuntimeMetadata => "runtime-metadata",
+            DeletedKind::HostDeleted => "host-deleted",
+            DeletedKind::Orphan => "orphan",
+            DeletedKind::Whiteout => "whiteout",
+            DeletedKind::Opaque => "opaque",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DeletedKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for DeletedKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The classification of one deleted candidate.
 #[derive(Clone, Debug, Serialize)]
 pub struct Classification {
-    /// `rw-deleted`, `image-deleted`, `host-deleted` or `orphan`.
-    pub kind: &'static str,
+    pub kind: DeletedKind,
     /// In-container path for files of a container or image layer's
     /// `diff/`; `None` when it is the host path (the candidate's own path,
     /// not copied: two copies per candidate were 75 MB at 400k
@@ -85,9 +143,9 @@ impl<'a> Classes<'a> {
 pub fn plain(c: &DeletedCandidate) -> Classification {
     Classification {
         kind: if is_orphan(c) {
-            "orphan"
+            DeletedKind::Orphan
         } else {
-            "host-deleted"
+            DeletedKind::HostDeleted
         },
         inner_path: None,
         container: None,
@@ -169,7 +227,7 @@ pub fn classify_deleted(
         .iter()
         .map(|c| {
             let mut out = plain(c);
-            if out.kind == "orphan" {
+            if out.kind == DeletedKind::Orphan {
                 return out;
             }
             for r in &roots {
@@ -177,15 +235,10 @@ pub fn classify_deleted(
                     continue;
                 };
                 match p {
-                    Place::ContainerDir { id, .. } => {
-                        let id = String::from_utf8_lossy(id);
-                        if let Some(rm) = r.ids.get(id.as_ref()) {
-                            out.kind = "rw-deleted";
-                            out.container = Some(id.into_owned());
-                            out.container_removed = *rm;
-                        }
-                    }
-                    Place::LayerdbMount { id, .. } => {
+                    Place::ContainerDir { id, .. }
+                    | Place::LayerdbMount { id, .. }
+                    | Place::TaskBundle { id, .. } => {
+                        out.kind = DeletedKind::RuntimeMetadata;
                         let id = String::from_utf8_lossy(id);
                         if let Some(rm) = r.ids.get(id.as_ref()) {
                             out.container = Some(id.into_owned());
@@ -196,18 +249,28 @@ pub fn classify_deleted(
                         let dir_s = String::from_utf8_lossy(dir);
                         let base = dir_s.strip_suffix("-init").unwrap_or(&dir_s);
                         let owner = r.mounts.get(dir_s.as_ref()).or_else(|| r.mounts.get(base));
+                        let inner = diff_path(rest).filter(|p| p.as_slice() != b"/");
                         if let Some((id, rm)) = owner {
-                            out.kind = "rw-deleted";
+                            out.kind = match inner {
+                                Some(_) => DeletedKind::RwDeleted,
+                                None => DeletedKind::RuntimeMetadata,
+                            };
                             out.container = (!id.is_empty()).then(|| id.to_string());
                             out.container_removed = *rm;
-                            if let Some(p) = diff_path(rest) {
-                                out.inner_path = Some(p);
-                            }
+                            out.inner_path = inner;
                         } else if r.layers.contains_key(dir_s.as_ref()) {
-                            out.kind = "image-deleted";
+                            out.kind = match inner {
+                                Some(_) => DeletedKind::ImageDeleted,
+                                None => DeletedKind::RuntimeMetadata,
+                            };
                             out.layer = Some(dir_s.into_owned());
-                            if let Some(p) = diff_path(rest) {
-                                out.inner_path = Some(p);
+                            out.inner_path = inner;
+                        } else {
+                            // A layer dir of no known container or image
+                            // (a removed build step): its bookkeeping is
+                            // still the runtime's.
+                            if inner.is_none() {
+                                out.kind = DeletedKind::RuntimeMetadata;
                             }
                         }
                     }

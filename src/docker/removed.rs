@@ -71,6 +71,10 @@ pub enum Place<'a> {
     LayerdbMount { id: &'a [u8], rest: &'a [u8] },
     /// `<root>/<driver>/<dir>/<rest>` (`dir` may end in `-init`).
     LayerDir { dir: &'a [u8], rest: &'a [u8] },
+    /// `<root>/containerd/daemon/io.containerd.runtime.v2.task/<ns>/<id>/<rest>`:
+    /// dockerd's own containerd keeps each running container's OCI bundle
+    /// there (config.json, the rootfs mount point, the shim's files).
+    TaskBundle { id: &'a [u8], rest: &'a [u8] },
 }
 
 fn split1(p: &[u8]) -> (&[u8], &[u8]) {
@@ -88,6 +92,12 @@ pub fn place<'a>(root: &[u8], drivers: &[String], path: &'a [u8]) -> Option<Plac
     if first == b"containers" {
         let (id, rest) = split1(rest);
         return is_hex64(id).then_some(Place::ContainerDir { id, rest });
+    }
+    if first == b"containerd" {
+        let rest = rest.strip_prefix(b"daemon/io.containerd.runtime.v2.task/".as_slice())?;
+        let (_namespace, rest) = split1(rest);
+        let (id, rest) = split1(rest);
+        return is_hex64(id).then_some(Place::TaskBundle { id, rest });
     }
     if first == b"image" {
         let (drv, rest) = split1(rest);
@@ -283,6 +293,16 @@ pub fn find_removed(fs: &Filesystem, host: &DockerHost, rec: &Recovery) -> Vec<R
                     }
                     if part.files.len() < MAX_FILES {
                         part.files.push((idx, "container-dir", None, name.to_vec()));
+                    }
+                }
+                Place::TaskBundle { id, .. } => {
+                    let ids = lossy(id);
+                    if live_ids.contains(ids.as_str()) {
+                        continue;
+                    }
+                    let part = by_id.entry(ids).or_default();
+                    if part.files.len() < MAX_FILES {
+                        part.files.push((idx, "task-bundle", None, name.to_vec()));
                     }
                 }
                 Place::LayerdbMount { id, rest } => {
