@@ -1,6 +1,8 @@
 //! Shared test helpers: fixture manifests, opening committed images.
 #![allow(dead_code)]
 
+pub mod truth;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
