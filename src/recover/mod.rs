@@ -332,8 +332,12 @@ pub fn analyse(fs: &Filesystem, opts: &Options) -> Recovery {
     rec.names.append(&mut inline_names.names);
     rec.stats.journal_inode_versions = tl.incs.iter().filter(|i| i.copy.is_some()).count() as u64;
     // Blocks of deleted directories (from their rebuilt maps) own freed
-    // directory blocks that have no `.` entry.
-    let mut dir_block_owner: HashMap<u64, u32> = live.dir_blocks.clone();
+    // directory blocks that have no `.` entry; each block keeps every
+    // directory known to have mapped it.
+    let mut owners = names::DirBlockOwners {
+        live: &live.dir_blocks,
+        dead: HashMap::new(),
+    };
     let deleted_dirs: Vec<Inode> = deleted
         .dirs()
         .iter()
@@ -348,33 +352,47 @@ pub fn analyse(fs: &Filesystem, opts: &Options) -> Recovery {
         .collect();
     let maps = deleted_dirs
         .iter()
-        .map(|d| content::best_map(fs, d, None, journal.as_ref()))
-        .chain(
-            copies
-                .iter()
-                .map(|h| content::best_map(fs, &h.inode, Some(h), journal.as_ref())),
-        );
-    let owners: Vec<u32> = deleted_dirs
-        .iter()
-        .map(|d| d.ino)
-        .chain(copies.iter().map(|h| h.inode.ino))
-        .collect();
-    for (m, ino) in maps.zip(owners) {
+        .map(|d| (d, content::best_map(fs, d, None, journal.as_ref())))
+        .chain(copies.iter().map(|h| {
+            (
+                &h.inode,
+                content::best_map(fs, &h.inode, Some(h), journal.as_ref()),
+            )
+        }));
+    for (d, m) in maps {
         for r in m.iter().flat_map(|m| m.runs.iter()) {
             for k in 0..r.len.min(1 << 16) {
-                dir_block_owner.entry(r.physical + k).or_insert(ino);
+                let v = owners.dead.entry(r.physical + k).or_default();
+                if !v.contains(&(d.ino, d.generation)) {
+                    v.push((d.ino, d.generation));
+                }
             }
         }
     }
     drop(copies);
+    // Owners of shared blocks are compared in time: their records merged.
+    let shared: Vec<u32> = owners
+        .dead
+        .iter()
+        .flat_map(|(b, v)| {
+            live.dir_blocks
+                .get(b)
+                .into_iter()
+                .copied()
+                .chain(v.iter().map(|x| x.0))
+        })
+        .collect();
+    for ino in shared {
+        tl.intern(fs, &alloc, ino);
+    }
     if let Some(j) = &journal {
-        names::journal_dir_blocks(fs, j, &tl, &dir_block_owner, &mut rec);
+        names::journal_dir_blocks(fs, j, &tl, &owners, &mut rec);
     }
     if opts.scan_freed_dir_blocks {
-        names::freed_dir_blocks(fs, &alloc, &tl, &dir_block_owner, &mut rec);
+        names::freed_dir_blocks(fs, &alloc, &tl, &owners, &mut rec);
     }
     // Not needed to combine; freed before the largest allocation.
-    drop(dir_block_owner);
+    drop(owners);
     rec.names.shrink_to_fit();
     rec.warnings.append(&mut tl.warnings);
     // 4. Combine.

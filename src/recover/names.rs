@@ -89,6 +89,122 @@ pub fn known_generations(fs: &Filesystem, tl: &super::timeline::Timeline, dir: u
     g
 }
 
+/// Which directories are known to have mapped each directory block: the
+/// live directories now, and the deleted ones (inode records and journal
+/// copies) with their generation. A block can have had several owners
+/// over time (a directory's blocks are freed and given to another).
+pub struct DirBlockOwners<'a> {
+    pub live: &'a HashMap<u64, u32>,
+    /// block → (inode, generation) of each deleted directory whose map
+    /// held it.
+    pub dead: HashMap<u64, Vec<(u32, u32)>>,
+}
+
+impl DirBlockOwners<'_> {
+    /// Every known owner of `blk`: (inode, `None` for the live directory
+    /// or `Some(generation)`).
+    fn candidates(&self, blk: u64) -> Vec<(u32, Option<u32>)> {
+        let mut v: Vec<(u32, Option<u32>)> = self
+            .live
+            .get(&blk)
+            .map(|&d| (d, None))
+            .into_iter()
+            .collect();
+        if let Some(d) = self.dead.get(&blk) {
+            for &(ino, g) in d {
+                if !v.contains(&(ino, Some(g))) {
+                    v.push((ino, Some(g)));
+                }
+            }
+        }
+        v
+    }
+}
+
+/// Who wrote a directory block, as far as the block and the known owners
+/// tell.
+#[derive(Clone, Copy, Debug, Default)]
+struct Writer {
+    parent: Option<u32>,
+    /// Shown by the checksum tail.
+    generation: Option<u32>,
+    /// A checksum tail that no known incarnation of any candidate wrote.
+    unmatched: bool,
+    /// `parent` is the block's own `.` entry.
+    dot: bool,
+}
+
+/// The directory that wrote directory block `blk` (bytes `data`):
+/// - with metadata_csum, the (inode, generation) among its `.` entry or
+///   its known owners whose checksum seed makes the tail match;
+/// - without, its `.` entry, or its one known owner; for a journal copy
+///   (`at`: journal order) the owners alive then; for a freed block the
+///   deleted owners (a freed block is no live directory's).
+fn block_writer(
+    fs: &Filesystem,
+    tl: &Timeline,
+    owners: &DirBlockOwners,
+    blk: u64,
+    data: &[u8],
+    dot: Option<u32>,
+    at: Option<u32>,
+) -> Writer {
+    let cands = match dot {
+        Some(d) => vec![(d, None)],
+        None => owners.candidates(blk),
+    };
+    let first = cands.first().map(|c| c.0);
+    let dotted = dot.is_some();
+    let tail = fs.sb.metadata_csum() && data.len() >= 24 && crate::ext4::dir::has_tail(data);
+    if tail {
+        for &(ino, g) in &cands {
+            let gens = match g {
+                Some(g) => vec![g],
+                None => known_generations(fs, tl, ino),
+            };
+            if let Some(Some(m)) = writer_generation(fs, data, ino, &gens) {
+                return Writer {
+                    parent: Some(ino),
+                    generation: Some(m),
+                    unmatched: false,
+                    dot: dotted,
+                };
+            }
+        }
+        return Writer {
+            parent: first,
+            generation: None,
+            unmatched: first.is_some(),
+            dot: dotted,
+        };
+    }
+    if dotted || cands.len() <= 1 {
+        return Writer {
+            parent: first,
+            dot: dotted,
+            ..Writer::default()
+        };
+    }
+    let fits = |&&(ino, g): &&(u32, Option<u32>)| match at {
+        Some(o) => tl
+            .alive_at(ino, o)
+            .and_then(|(i, _)| tl.get(i))
+            .is_some_and(|x| match g {
+                Some(g) => x.key.generation == g,
+                None => x.now == super::timeline::Now::Live,
+            }),
+        None => g.is_some(),
+    };
+    let alive: Vec<&(u32, Option<u32>)> = cands.iter().filter(fits).collect();
+    match alive.as_slice() {
+        [one] => Writer {
+            parent: Some(one.0),
+            ..Writer::default()
+        },
+        _ => Writer::default(),
+    }
+}
+
 /// Paths of the live directories, kept as parent links (inode → parent
 /// and name): full paths for every directory were the largest part of
 /// recovery's memory on big trees (141 MB of 992 MB at 5M inodes).
@@ -398,7 +514,7 @@ pub fn journal_dir_blocks(
     fs: &Filesystem,
     j: &Journal,
     tl: &Timeline,
-    owners: &HashMap<u64, u32>,
+    owners: &DirBlockOwners,
     rec: &mut Recovery,
 ) {
     let bs = fs.block_size();
@@ -418,18 +534,21 @@ pub fn journal_dir_blocks(
                 continue;
             }
             let db = parse_dirents(&data, bs, ft, max, 0);
-            let mut owner = owners.get(&lb.fs_block).copied();
-            let mut dot_owner = false;
-            if let Some(dot) = db
+            let dot = db
                 .entries
                 .first()
                 .filter(|e| e.name == b"." && e.offset == 0)
-            {
-                owner = Some(dot.inode);
-                dot_owner = true;
-            }
-            let writer =
-                owner.and_then(|o| writer_generation(fs, &data, o, &known_generations(fs, tl, o)));
+                .map(|e| e.inode);
+            let w = block_writer(
+                fs,
+                tl,
+                owners,
+                lb.fs_block,
+                &data,
+                dot,
+                tl.order(t.sequence),
+            );
+            let (owner, dot_owner) = (w.parent, w.dot);
             let mut entries: Vec<(u32, Vec<u8>, u8, u32)> = db
                 .entries
                 .iter()
@@ -458,8 +577,8 @@ pub fn journal_dir_blocks(
                     offset: off,
                     journal_seq: Some(t.sequence),
                     dot_owner,
-                    block_gen: writer.flatten(),
-                    gen_unmatched: writer == Some(None),
+                    block_gen: w.generation,
+                    gen_unmatched: w.unmatched,
                 };
                 match seen.get(&key) {
                     Some(&i) => rec.names[i] = dn, // newer copy
@@ -482,7 +601,7 @@ pub fn freed_dir_blocks(
     fs: &Filesystem,
     alloc: &AllocCache,
     tl: &Timeline,
-    owners: &HashMap<u64, u32>,
+    owners: &DirBlockOwners,
     rec: &mut Recovery,
 ) {
     let bs = fs.block_size();
@@ -578,7 +697,7 @@ fn freed_dir_block(
     tl: &Timeline,
     buf: &[u8],
     blk: u64,
-    owners: &HashMap<u64, u32>,
+    owners: &DirBlockOwners,
     out: &mut Vec<DeletedName>,
 ) {
     let (bs, ft, max) = (fs.block_size(), filetype(fs), fs.sb.inodes_count);
@@ -601,20 +720,18 @@ fn freed_dir_block(
     if db.error.is_some() {
         return;
     }
-    let mut owner = owners.get(&blk).copied();
     let has_dot = db
         .entries
         .first()
         .is_some_and(|e| e.name == b"." && e.offset == 0);
-    if has_dot {
-        owner = db.entries.first().map(|e| e.inode);
-    }
+    let dot = db.entries.first().filter(|_| has_dot).map(|e| e.inode);
     let tail = db.last_record == Some(buf.len() - 12) && u8_at(buf, buf.len() - 5) == 0xDE;
+    let w = block_writer(fs, tl, owners, blk, buf, dot, None);
+    let owner = w.parent;
     if owner.is_none() && !tail {
         return;
     }
-    let writer = owner.and_then(|o| writer_generation(fs, buf, o, &known_generations(fs, tl, o)));
-    let (block_gen, gen_unmatched) = (writer.flatten(), writer == Some(None));
+    let (block_gen, gen_unmatched) = (w.generation, w.unmatched);
     for e in db.entries.iter().filter(|e| !e.is_dot()) {
         out.push(DeletedName {
             parent: owner,
