@@ -248,10 +248,34 @@ impl Truth {
     }
 
     /// The owner of a path: the longest owner prefix equal to it or a parent of it.
+    /// A short link `<driver>/l/<NAME>` belongs to the layer dir whose `link` file
+    /// holds NAME (the truth has that file's SHA-256).
     pub fn owner_of(&self, path: &str) -> Option<&Owner> {
-        self.owners
+        let direct = self
+            .owners
             .iter()
             .filter(|o| under(path, &o.prefix))
+            .max_by_key(|o| o.prefix.len());
+        direct.or_else(|| self.short_link_owner(path))
+    }
+
+    fn short_link_owner(&self, path: &str) -> Option<&Owner> {
+        use sha2::{Digest, Sha256};
+        let (dir, name) = path.rsplit_once('/')?;
+        let driver = dir.strip_suffix("/l")?;
+        let want: String = Sha256::digest(name.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let layer = self.entries.iter().find(|e| {
+            e.sha256.as_deref() == Some(want.as_str())
+                && e.path.ends_with("/link")
+                && e.path.starts_with(driver)
+        })?;
+        let layer_dir = layer.path.strip_suffix("/link")?;
+        self.owners
+            .iter()
+            .filter(|o| under(layer_dir, &o.prefix))
             .max_by_key(|o| o.prefix.len())
     }
 
