@@ -136,7 +136,9 @@ fn deleted_is_classified_by_container() {
                 "image-deleted",
                 "runtime-metadata",
                 "host-deleted",
-                "orphan"
+                "orphan",
+                "whiteout",
+                "opaque"
             ]
             .contains(&k),
             "{k}"
@@ -158,6 +160,36 @@ fn deleted_is_classified_by_container() {
         assert_eq!(r["path"], path);
         assert_eq!(r["sha256"], d["sha256"]);
     }
+    // web's whiteout and opaque directory are rows too, with the hidden
+    // lower originals.
+    let web = &wj["intended"]["containers"]["web"];
+    let mark = |kind: &str, path: &str| {
+        rows.iter()
+            .find(|r| r["kind"] == kind && r["path"] == path)
+            .unwrap_or_else(|| panic!("{kind} {path} not listed"))
+    };
+    let w = mark("whiteout", web["whiteouts"][0].as_str().unwrap());
+    assert_eq!(w["container"], web_id);
+    assert_eq!(w["container_name"], "web");
+    assert_eq!(w["hidden"].as_array().unwrap().len(), 1);
+    let o = mark("opaque", web["opaque_dirs"][0].as_str().unwrap());
+    let mut hidden: Vec<String> = o["hidden"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let p = h["host_path"].as_str().unwrap();
+            p[p.find("/diff/").unwrap() + 5..].to_string()
+        })
+        .collect();
+    hidden.sort();
+    let want: Vec<String> = web["hidden_lower_entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(hidden, want);
     // gone's files: rw-deleted of the removed container.
     for f in gone["files"].as_array().unwrap() {
         let r = rows

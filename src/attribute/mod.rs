@@ -30,6 +30,7 @@ use crate::docker::removed::{find_removed, is_hex64, read_candidate, RemovedCont
 use crate::docker::DockerHost;
 use crate::ext4::inode::ROOT_INO;
 use crate::ext4::Filesystem;
+use crate::recover::Proof;
 use crate::recover::{CandidateKind, DeletedCandidate, NameSource, Recovery, RunState};
 use live::LiveOwners;
 use map::{MapBuilder, NO_OWNER};
@@ -251,6 +252,26 @@ pub struct Attributor<'a> {
     /// Inodes per owner in each inode group.
     igroup_owner: HashMap<u64, Vec<(OwnerId, u64)>>,
     pub warnings: Vec<String>,
+}
+
+/// Rule 2's score by how the path's chain was shown to hold in time: high
+/// only when every directory of the chain is the incarnation alive when
+/// its name was written (docs/attribution.md).
+fn path_score(proof: Option<Proof>) -> f32 {
+    match proof {
+        Some(Proof::Live | Proof::Copy) => 0.95,
+        Some(Proof::Birth) => 0.8,
+        Some(Proof::Overlap) | None => 0.7,
+    }
+}
+
+fn path_chain_words(proof: Option<Proof>) -> String {
+    match proof {
+        Some(Proof::Live) => "every directory of the path is live now".into(),
+        Some(Proof::Copy) => "every directory of the path is the incarnation journal copies or block checksums show alive when its name was written".into(),
+        Some(Proof::Birth) => "a directory of the path is placed in time by creation times only (no journal copy of that moment): medium".into(),
+        Some(Proof::Overlap) | None => "a directory of the path is the only known incarnation whose lifetime overlaps (no journal copy of that moment): medium".into(),
+    }
 }
 
 fn add_count(v: &mut Vec<(OwnerId, u64)>, o: OwnerId, n: u64) {
@@ -511,7 +532,7 @@ impl<'a> Attributor<'a> {
                 }
                 (Some((o, why)), _) => CandOwner {
                     owner: *o,
-                    score: 0.95,
+                    score: path_score(cands[i].path_proof),
                     why: *why,
                     basis: Basis::RecoveredPath,
                 },
@@ -672,7 +693,11 @@ impl<'a> Attributor<'a> {
                 a
             }
             Basis::RecoveredPath => {
-                let mut a = self.owner_attr(r.owner, Confidence::High, r.score, "recovered-path");
+                let conf = match c.path_proof {
+                    Some(Proof::Live | Proof::Copy) => Confidence::High,
+                    _ => Confidence::Medium,
+                };
+                let mut a = self.owner_attr(r.owner, conf, r.score, "recovered-path");
                 a.evidence.push(format!(
                     "rule 2: recovered path {} (name from {}): {why}",
                     crate::util::escape::escape_bytes(&c.path),
@@ -682,6 +707,7 @@ impl<'a> Attributor<'a> {
                         .collect::<Vec<_>>()
                         .join(", "),
                 ));
+                a.evidence.push(path_chain_words(c.path_proof));
                 a
             }
             Basis::Content => {

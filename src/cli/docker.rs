@@ -351,7 +351,7 @@ fn entry_json(
     })
 }
 
-fn whiteout_text(w: &Whiteout) -> String {
+pub(crate) fn whiteout_text(w: &Whiteout) -> String {
     let orig = match w.hidden.first() {
         Some(h) => format!(
             "original: inode {} ({:?}, {} bytes) in layer {} at {}",

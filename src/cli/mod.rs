@@ -82,12 +82,19 @@ pub enum Command {
         #[arg(long, requires = "container")]
         layers: bool,
     },
-    /// Every deleted-file candidate with its evidence (JSON Lines with --json).
+    /// Everything deleted: every deleted incarnation with its evidence, and
+    /// each container's whiteouts and opaque directories.
     Deleted {
         #[command(flatten)]
         vol: VolumeOpts,
+        /// Write JSON Lines: one object per row, with kind, class,
+        /// container, container_name, host_path, incarnation and evidence.
         #[arg(long)]
         json: bool,
+        /// Only these kinds (comma-separated): rw-deleted, image-deleted,
+        /// runtime-metadata, host-deleted, orphan, whiteout, opaque.
+        #[arg(long, value_delimiter = ',', value_parser = parse_kind)]
+        kind: Vec<crate::docker::classify::DeletedKind>,
     },
     /// Write recovered deleted files under DIR, with DIR/manifest.jsonl.
     Recover {
@@ -329,9 +336,9 @@ fn run(cli: Cli) -> crate::Result<i32> {
             }
             fscmd::ls(&fs.1, path.as_deref(), inode, recursive, full_path, json)
         }
-        Command::Deleted { vol, json } => {
+        Command::Deleted { vol, json, kind } => {
             let fs = open_fs(&vol)?;
-            recover::deleted(&fs.1, json)
+            recover::deleted(&fs.1, json, &kind)
         }
         Command::Recover {
             vol,
@@ -434,4 +441,13 @@ pub(crate) fn open_fs(vol: &VolumeOpts) -> crate::Result<(Located, Filesystem)> 
         eprintln!("warning: {}", crate::util::escape::escape_str(&w));
     }
     Ok((loc, fs))
+}
+
+/// A `--kind` value.
+fn parse_kind(s: &str) -> std::result::Result<crate::docker::classify::DeletedKind, String> {
+    use crate::docker::classify::DeletedKind;
+    DeletedKind::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = DeletedKind::ALL.iter().map(|k| k.as_str()).collect();
+        format!("unknown kind {s:?}; one of {}", all.join(", "))
+    })
 }

@@ -21,6 +21,7 @@ pub mod bolt;
 pub mod classify;
 pub mod containerd;
 pub mod containers;
+pub mod deletions;
 pub mod export;
 pub mod findings;
 pub mod fsutil;
