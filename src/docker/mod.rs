@@ -1,5 +1,5 @@
 //! Layer 4: Docker on disk, rebuilt from the ext4 reader alone (no mount,
-//! no daemon). Formats: `shared/docs/docker-layout.md`.
+//! no daemon). Formats: docs/design.md ("Docker's layout").
 //!
 //! - [`roots`]: every Docker root on the filesystem and how it was found;
 //! - [`images`]: `repositories.json`, imagedb configs, the layerdb chain;

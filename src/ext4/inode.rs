@@ -1,6 +1,6 @@
 //! Inodes (`struct ext4_inode`), decoded whatever their allocation state.
 //! Nothing here assumes the inode is live: deleted inodes keep most fields
-//! (see shared/docs/ext4-deletion-facts.md) and recovery reads them raw.
+//! (see docs/design.md) and recovery reads them raw.
 
 use super::superblock::{ro_compat, Superblock};
 use crate::util::bytes::{le16, le32, slice};

@@ -4,7 +4,7 @@
 //! scanned, not only the live log from `s_start`: a cleanly unmounted
 //! journal has `s_start == 0` but still holds old transactions, and those
 //! hold pre-deletion copies of inode-table and directory blocks (see
-//! shared/docs/ext4-deletion-facts.md).
+//! docs/design.md).
 //!
 //! How the scan works, and why it is bounded:
 //! 1. Every ring block's 12-byte header is read once; blocks with the jbd2

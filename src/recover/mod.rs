@@ -1,6 +1,6 @@
 //! Layer 3: deleted-file recovery.
 //!
-//! Evidence sources (shared/docs/ext4-deletion-facts.md):
+//! Evidence sources (docs/design.md):
 //! - inode tables: deleted inodes keep mode, owner, times, xattrs, inline
 //!   data, and for extent depth >= 1 the index entries in `i_block`;
 //! - slack of live directory blocks (pre-5.13 kernels keep deleted names);
