@@ -742,3 +742,39 @@ fn carve_docker_carved_fragments_ranked_owner() {
     assert_eq!(n, 58);
     assert_eq!(top1, CARVE_DOCKER_TOP1);
 }
+
+/// `whoowns` of a deleted file's host path names its deleted incarnation,
+/// its container and its evidence; a path nothing knows is exit 1.
+#[test]
+fn whoowns_of_a_deleted_path_names_its_incarnation_and_container() {
+    let img = raw_copy("docker", "docker-host");
+    let wj = truth("whiteouts.json");
+    let web = &wj["intended"]["containers"]["web"];
+    let d = &web["rw_deleted"][0];
+    let host_path = format!(
+        "/var/lib/docker/overlay2/{}/diff{}",
+        web["mount_id"].as_str().unwrap(),
+        d["path"].as_str().unwrap()
+    );
+    let (code, out, err) = run(&["whoowns", img.to_str().unwrap(), &host_path, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!(r["inode"], d["ino"]);
+    assert_eq!(r["live"], false);
+    assert_eq!(r["class"], "rw-deleted");
+    assert_eq!(r["sha256"], d["sha256"]);
+    assert_eq!(r["attribution"]["owner_name"], "web");
+    assert_eq!(r["attribution"]["confidence"], "high");
+    let (code, _, err) = run(&["whoowns", img.to_str().unwrap(), "/no/such/path"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("no live file and no deleted incarnation"),
+        "{err}"
+    );
+}

@@ -580,6 +580,9 @@ pub fn whoowns(
         }
         (Some(p), None) => {
             let ino = fs.lookup(p.as_bytes()).ok();
+            if ino.is_none() {
+                return whoowns_deleted(&fs, &host, p, as_json);
+            }
             vec![(p.as_bytes().to_vec(), ino)]
         }
         (None, None) => return Err(Error::usage("give a host PATH or --inode N")),
@@ -632,4 +635,100 @@ pub fn whoowns(
         }
     }
     finish(out, &fs, &host)
+}
+
+/// `whoowns PATH` where no live file has that path: the deleted
+/// incarnations that had it, each with its owner and evidence. Exit 1
+/// only when nothing at all is known of the path.
+fn whoowns_deleted(fs: &Filesystem, host: &DockerHost, path: &str, as_json: bool) -> Result<i32> {
+    let want = format!("/{}", path.trim_matches('/'));
+    let r = crate::recover::analyse(fs, &crate::recover::Options::default());
+    let hits: Vec<usize> = r
+        .candidates
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            std::iter::once(&c.path[..])
+                .chain(c.other_paths().iter().map(|(p, _)| p.as_slice()))
+                .any(|p| p == want.as_bytes())
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if hits.is_empty() {
+        return Err(Error::NotFound(format!(
+            "{}: no live file and no deleted incarnation has this path",
+            escape_str(path)
+        )));
+    }
+    let ctx = crate::attribute::DockerContext::load(fs, &r);
+    let classes = crate::docker::classify::Classes::new(
+        ctx.as_ref().map(|c| (&c.host, c.removed.as_slice())),
+        &r.candidates,
+    );
+    let at = crate::attribute::Attributor::new(fs, ctx.as_ref(), &r);
+    let place = owner::who_owns(fs, host, want.as_bytes(), None);
+    let mut out = Out::new();
+    for i in hits {
+        let c = &r.candidates[i];
+        let a = at.for_candidate(i);
+        let k = classes.get(i);
+        if as_json {
+            let mut row = super::recover::candidate_json(c);
+            if let serde_json::Value::Object(m) = &mut row {
+                m.insert("live".into(), json!(false));
+                m.insert("place".into(), json!(place));
+                m.insert("class".into(), json!(k.as_ref().map(|k| k.kind)));
+                m.insert(
+                    "container".into(),
+                    json!(k.as_ref().and_then(|k| k.container.clone())),
+                );
+                m.insert("attribution".into(), json!(a));
+            }
+            out.json(&row)?;
+            continue;
+        }
+        out.line(&format!(
+            "{} (deleted: inode {} generation {}): {}",
+            escape_str(&want),
+            c.inode,
+            c.generation
+                .map(|g| g.to_string())
+                .unwrap_or_else(|| "?".into()),
+            k.as_ref()
+                .map(|k| k.kind.as_str())
+                .unwrap_or("host-deleted"),
+        ))?;
+        if let Some(a) = &a {
+            out.line(&format!(
+                "  owner: {} {} ({}, {})",
+                a.owner_kind.map(|k| k.as_str()).unwrap_or("none"),
+                a.owner
+                    .as_deref()
+                    .map(|o| crate::docker::fsutil::short(o, 12))
+                    .unwrap_or_else(|| "-".into()),
+                a.owner_name.as_deref().map(escape_str).unwrap_or_default(),
+                a.confidence.as_str()
+            ))?;
+        }
+        out.line(&format!(
+            "  content: {}; size {}; deleted {}{}",
+            serde_json::to_value(c.content)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+            c.size.map(|s| s.to_string()).unwrap_or_else(|| "?".into()),
+            c.dtime
+                .get()
+                .map(|t| t.rfc3339())
+                .unwrap_or_else(|| "at an unknown time".into()),
+            c.dtime_source()
+                .and_then(|s| serde_json::to_value(s).ok())
+                .and_then(|v| v.as_str().map(|s| format!(" ({s})")))
+                .unwrap_or_default()
+        ))?;
+        for e in c.evidence_text() {
+            out.line(&format!("  evidence: {e}"))?;
+        }
+    }
+    finish(out, fs, host)
 }
