@@ -705,7 +705,7 @@ fn whoowns_deleted(fs: &Filesystem, host: &DockerHost, path: &str, as_json: bool
                 a.owner
                     .as_deref()
                     .map(|o| crate::docker::fsutil::short(o, 12))
-                    .unwrap_or_else(|| "-".into()),
+                    .unwrap_or("-"),
                 a.owner_name.as_deref().map(escape_str).unwrap_or_default(),
                 a.confidence.as_str()
             ))?;
