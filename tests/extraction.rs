@@ -433,3 +433,28 @@ fn container_names_and_log_lines_are_escaped_on_the_terminal() {
         String::from_utf8_lossy(&out)
     );
 }
+
+/// The flag the safe writer opens with is this target's `O_NOFOLLOW`: a
+/// symlink planted at the opened path is refused (ELOOP), never followed.
+#[test]
+fn o_nofollow_refuses_a_planted_symlink() {
+    use std::os::unix::fs::OpenOptionsExt;
+    let base = tmpdir("nofollow");
+    let target = base.join("target.txt");
+    std::fs::write(&target, b"outside").unwrap();
+    let link = base.join("planted");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let r = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(whiteout::util::O_NOFOLLOW)
+        .open(&link);
+    let e = r.expect_err("a symlink was followed");
+    assert_eq!(e.raw_os_error(), Some(40), "{e}"); // ELOOP
+    let r = std::fs::OpenOptions::new()
+        .write(true)
+        .append(true)
+        .custom_flags(whiteout::util::O_NOFOLLOW)
+        .open(&link);
+    assert!(r.is_err());
+    assert_eq!(std::fs::read(&target).unwrap(), b"outside");
+}

@@ -8,5 +8,6 @@ pub mod escape;
 pub mod ordered;
 pub mod time;
 
-/// Linux `O_NOFOLLOW` (asm-generic fcntl.h).
-pub const O_NOFOLLOW: i32 = 0o400000;
+/// `O_NOFOLLOW` for this target, from rustix (its value differs between
+/// architectures: 0o400000 on x86-64 is `O_LARGEFILE` on arm64).
+pub const O_NOFOLLOW: i32 = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
