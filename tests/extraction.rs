@@ -451,7 +451,6 @@ fn o_nofollow_refuses_a_planted_symlink() {
     let e = r.expect_err("a symlink was followed");
     assert_eq!(e.raw_os_error(), Some(40), "{e}"); // ELOOP
     let r = std::fs::OpenOptions::new()
-        .write(true)
         .append(true)
         .custom_flags(whiteout::util::O_NOFOLLOW)
         .open(&link);
