@@ -306,3 +306,38 @@ fn huge_directory_size_and_xattr_value_are_bounded() {
     fs.walk(2, b"", &mut |_| n += 1).unwrap();
     assert!(t.elapsed() < Duration::from_secs(30));
 }
+
+/// A missing argument is named in the one-line error; `--version` carries
+/// the version; completions and the man page are generated from the same
+/// command model.
+#[test]
+fn cli_explains_itself() {
+    let (code, _, err) = run(&["ls"]);
+    assert_eq!(code, 2);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("<IMAGE>"), "{err}");
+    let (code, out, _) = run(&["--version"]);
+    assert_eq!(code, 0);
+    let v = String::from_utf8(out).unwrap();
+    assert!(
+        v.starts_with(&format!("whiteout {}", env!("CARGO_PKG_VERSION"))),
+        "{v}"
+    );
+    let (code, out, _) = run(&["completions", "bash"]);
+    assert_eq!(code, 0);
+    let bash = String::from_utf8(out).unwrap();
+    assert!(
+        bash.contains("_whiteout()") && bash.contains("deleted"),
+        "bash completion"
+    );
+    let (code, out, _) = run(&["man"]);
+    assert_eq!(code, 0);
+    let man = String::from_utf8(out).unwrap();
+    assert!(
+        man.contains(".TH whiteout 1") && man.contains("whoowns"),
+        "man page"
+    );
+    let (code, _, err) = run(&["deleted", "x.img", "--kind", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown kind \"nope\""), "{err}");
+}

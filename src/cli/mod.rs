@@ -17,11 +17,18 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "whiteout", version, about = "Read-only forensic reader for ext4 Docker hosts", long_about = None)]
+#[command(name = "whiteout", version = VERSION, about = "Read-only forensic reader for ext4 Docker hosts", long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub cmd: Command,
 }
+
+/// The crate version and, when built from a git checkout, the commit
+/// (`0.1.0 (abc1234def56)`, set by build.rs).
+const VERSION: &str = match option_env!("WHITEOUT_VERSION") {
+    Some(v) => v,
+    None => env!("CARGO_PKG_VERSION"),
+};
 
 /// Options every command takes to find the filesystem inside the image.
 #[derive(Args, Debug, Clone)]
@@ -257,6 +264,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output.
+    Man,
 }
 
 /// Exit codes: 0 done, 1 the thing asked for is absent, 2 bad usage or
@@ -279,13 +293,19 @@ pub fn main() -> i32 {
                     0
                 };
             }
-            // One line: clap's first line, without the usage block.
+            // One line: clap's first line, without the usage block; a
+            // missing argument is named (clap puts it on the next line).
             let text = e.render().to_string();
-            let first = text
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid arguments");
-            eprintln!("{} (see whiteout --help)", first.trim());
+            let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+            let first = lines.next().unwrap_or("invalid arguments");
+            let line = match e.kind() {
+                ErrorKind::MissingRequiredArgument => match lines.next() {
+                    Some(m) if !m.starts_with("Usage") => format!("{first} {m}"),
+                    _ => first.to_string(),
+                },
+                _ => first.to_string(),
+            };
+            eprintln!("{line} (see whiteout --help)");
             return 2;
         }
     };
@@ -417,6 +437,19 @@ fn run(cli: Cli) -> crate::Result<i32> {
         }
         Command::Scan(a) => scan::scan(&a),
         Command::Index { dir } => scan::index_cmd(&dir),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "whiteout", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(|e| Error::io("writing the man page", e))?;
+            Ok(0)
+        }
     }
 }
 
