@@ -11,6 +11,7 @@
 //! `cat IMAGE > /dev/null`, and of `foremost -t all` on the same image
 //! when foremost is installed (set `WHITEOUT_BENCH_FOREMOST=0` to skip).
 //! As a test (`cargo test --benches`) it runs once on the small fixture.
+#![allow(clippy::disallowed_methods)] // tests write fixtures' copies and outputs in temp dirs only
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::os::unix::fs::FileExt;

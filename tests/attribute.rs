@@ -1,6 +1,7 @@
 //! Block and file attribution against the real docker-host fixture. Owners
 //! expected come from the generator's ground truth (manifest, removed.json,
 //! layer-contents.json), never hard-coded.
+#![allow(clippy::disallowed_methods)] // tests write fixtures' copies and outputs in temp dirs only
 
 mod common;
 

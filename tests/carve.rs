@@ -2,6 +2,7 @@
 //! every deleted file comes back with its exact size and sha256, the
 //! two-fragment JPEG included, and nothing already recovered through
 //! metadata is carved again.
+#![allow(clippy::disallowed_methods)] // tests write fixtures' copies and outputs in temp dirs only
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! this host's dockerd (20.10) cannot write, built as plain files in the
 //! real on-disk formats by scripts/make-docker-synthetic-fixtures.sh.
 //! Expected values come from the manifests.
+#![allow(clippy::disallowed_methods)] // tests write fixtures' copies and outputs in temp dirs only
 
 mod common;
 

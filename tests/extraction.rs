@@ -3,6 +3,7 @@
 //! `export` write outside the output directory, follow a symlink, create a
 //! special file or keep setuid/setgid bits. Terminal output escapes control
 //! characters and ANSI sequences; JSON keeps the exact bytes.
+#![allow(clippy::disallowed_methods)] // tests write fixtures' copies and outputs in temp dirs only
 
 mod common;
 

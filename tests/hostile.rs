@@ -1,5 +1,6 @@
 //! Hostile and damaged input: every case ends in a clear error or partial
 //! results with warnings — never a panic, a hang or unbounded memory.
+#![allow(clippy::disallowed_methods)] // tests write fixtures' copies and outputs in temp dirs only
 
 mod common;
 

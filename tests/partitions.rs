@@ -1,5 +1,6 @@
 //! Partition tables, volume choice, split images and the read-only CLI
 //! on the kernel-written gpt/mbr fixtures.
+#![allow(clippy::disallowed_methods)] // tests write fixtures' copies and outputs in temp dirs only
 
 mod common;
 

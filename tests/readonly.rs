@@ -3,6 +3,7 @@
 //! then sha256, size and mtime compared with what they were before. (CI
 //! runs as root, which ignores the permission bits: the hashes are what
 //! prove nothing was written.)
+#![allow(clippy::disallowed_methods)] // tests write fixtures' copies and outputs in temp dirs only
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Deleted-file recovery on kernel-written fixtures, against the
 //! generator's ground truth (recorded before each deletion).
+#![allow(clippy::disallowed_methods)] // tests write fixtures' copies and outputs in temp dirs only
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! `whiteout scan` and `whiteout index` on the real dockerd-written
 //! docker-host fixture. Expected values come from the fixture's ground
 //! truth (docker-host.json, whiteouts.json, removed.json).
+#![allow(clippy::disallowed_methods)] // tests write fixtures' copies and outputs in temp dirs only
 
 mod common;
 

@@ -394,11 +394,12 @@ mod tests {
         assert!(parse_shard("4/4").is_err() && parse_shard("1").is_err());
     }
     #[test]
+    #[allow(clippy::disallowed_methods)] // a manifest in the test temp dir
     fn csv_manifest() {
         let d = std::env::temp_dir().join(format!("wo-man-{}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
         let p = d.join("m.csv");
-        std::fs::write(&p, "Case_ID,Path,SHA256\n\"C1\",a.dd,ABC\nC2,/x/b.dd,\n").unwrap(); // test-only: a temporary manifest in the test temp dir
+        std::fs::write(&p, "Case_ID,Path,SHA256\n\"C1\",a.dd,ABC\nC2,/x/b.dd,\n").unwrap();
         let m = read_manifest(&p).unwrap();
         assert_eq!(m.len(), 2);
         assert_eq!(m[0].path, d.join("a.dd"));

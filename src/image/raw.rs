@@ -1,4 +1,8 @@
 //! A raw (dd) image file, opened read-only.
+//!
+//! The one module that opens evidence (clippy.toml's disallowed methods are
+//! allowed here), with `OpenOptions::read(true)` and nothing else.
+#![allow(clippy::disallowed_methods)]
 
 use super::ReadAt;
 use crate::{Error, Result};

@@ -108,6 +108,8 @@ pub fn now() -> Timestamp {
 /// Remove what an earlier (interrupted or forced) scan left in `dir`:
 /// only the names a scan writes, never anything else. Symlinks are
 /// removed as links, never followed.
+// Removes only whiteout's own outputs in the output directory (`--force`).
+#[allow(clippy::disallowed_methods)]
 pub fn clear_outputs(dir: &Path) -> Result<()> {
     for n in OUTPUTS {
         let p = dir.join(n);

@@ -1,5 +1,6 @@
 //! Shared test helpers: fixture manifests, opening committed images.
 #![allow(dead_code)]
+#![allow(clippy::disallowed_methods)] // tests write fixtures' copies and outputs in temp dirs only
 
 pub mod truth;
 

@@ -114,6 +114,7 @@ mod tests {
     use std::io::Read;
 
     /// The carve fixture (real kernel ext4), as bytes.
+    #[allow(clippy::disallowed_methods)] // a committed fixture, read-only
     fn fixture() -> Vec<u8> {
         let p = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/carve/carve.img.gz");
         let mut out = Vec::new();
