@@ -99,7 +99,7 @@ fn containerd_store_roots_images_containers_and_stack() {
         .map(|x| x.as_str().unwrap().to_string())
         .collect();
     assert_eq!(dirs, want_dirs);
-    let roles: Vec<&str> = c.layers.iter().map(|l| l.role).collect();
+    let roles: Vec<&str> = c.layers.iter().map(|l| l.role.as_str()).collect();
     assert_eq!(roles, vec!["upper", "init", "image", "image"]);
     assert!(c.layers.iter().all(|l| l.inode.is_some()));
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);

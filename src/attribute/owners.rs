@@ -2,6 +2,7 @@
 //! path rule (rule 1) and content rule (rule 3) that name them.
 
 use crate::docker::fsutil::lossy;
+use crate::docker::overlay::LayerRole;
 use crate::docker::removed::{is_hex64, RemovedContainer};
 use crate::docker::DockerHost;
 use serde::Serialize;
@@ -156,7 +157,7 @@ impl Owners {
             let layers: Vec<String> = c
                 .layers
                 .iter()
-                .filter(|l| l.role == "image")
+                .filter(|l| l.role == LayerRole::Image)
                 .map(|l| l.id.clone())
                 .collect();
             if let Some(ow) = o.list.get_mut(id as usize) {

@@ -17,6 +17,7 @@
 use super::bolt::{self, Bucket};
 use super::fsutil::{self, join, lossy, sha256_id, MAX_JSON};
 use super::images::{chain_ids, is_safe_id, Image, ImageConfig, Layer, MAX_CHAIN};
+use super::overlay::LayerRole;
 use super::overlay::{LayerFormat, LayerStack, StackLayer};
 use crate::ext4::Filesystem;
 use crate::util::escape::escape_bytes;
@@ -478,17 +479,17 @@ impl Store {
         }
         for (n, s) in chain.iter().enumerate() {
             let role = if n == 0 {
-                "upper"
+                LayerRole::Upper
             } else if s.key.ends_with("-init") {
-                "init"
+                LayerRole::Init
             } else {
-                "image"
+                LayerRole::Image
             };
             let l = layers.iter().find(|l| l.chain_id == s.key);
             st.layers.push(StackLayer {
                 role,
                 id: s.id.map(|i| i.to_string()).unwrap_or_else(|| s.key.clone()),
-                chain_id: (role == "image").then(|| s.key.clone()),
+                chain_id: (role == LayerRole::Image).then(|| s.key.clone()),
                 diff_id: l.and_then(|l| l.diff_id.clone()),
                 dir: s.dir.clone(),
                 inode: s.dir_inode,

@@ -4,6 +4,7 @@
 
 use super::fsutil::{self, join, lossy, MAX_JSON};
 use super::images::{chain_of, is_safe_id, keys_of, labels_of, str_list, Image, Layer};
+use super::overlay::LayerRole;
 use super::overlay::{LayerFormat, LayerStack, StackLayer};
 use super::roots::DockerRoot;
 use crate::ext4::Filesystem;
@@ -498,8 +499,8 @@ pub fn build_stack(
             .iter()
             .find(|l| l.root == root.path && l.cache_id.as_deref() == Some(cache))
     };
-    let mk = |role: &'static str, id: &str, rel: Vec<u8>, format: LayerFormat| {
-        let l = if role == "image" {
+    let mk = |role: LayerRole, id: &str, rel: Vec<u8>, format: LayerFormat| {
+        let l = if role == LayerRole::Image {
             find_layer(id)
         } else {
             None
@@ -517,9 +518,9 @@ pub fn build_stack(
     };
     let role_of = |id: &str| {
         if id.ends_with("-init") {
-            "init"
+            LayerRole::Init
         } else {
-            "image"
+            LayerRole::Image
         }
     };
     // From the layerdb chain (what the daemon would mount).
@@ -537,7 +538,7 @@ pub fn build_stack(
     match driver.as_str() {
         "overlay2" => {
             st.layers.push(mk(
-                "upper",
+                LayerRole::Upper,
                 &mount_id,
                 format!("overlay2/{mount_id}/diff").into_bytes(),
                 LayerFormat::Overlay,
@@ -600,7 +601,7 @@ pub fn build_stack(
         }
         "aufs" => {
             st.layers.push(mk(
-                "upper",
+                LayerRole::Upper,
                 &mount_id,
                 format!("aufs/diff/{mount_id}").into_bytes(),
                 LayerFormat::Aufs,
@@ -636,7 +637,7 @@ pub fn build_stack(
         "overlay" => {
             // overlay v1: <id>/upper over the lower layer's root (one lower).
             st.layers.push(mk(
-                "upper",
+                LayerRole::Upper,
                 &mount_id,
                 format!("overlay/{mount_id}/upper").into_bytes(),
                 LayerFormat::Overlay,

@@ -40,7 +40,7 @@ fn of_container(fs: &Filesystem, host: &DockerHost, c: &Container) -> Vec<Contai
         .layers
         .iter()
         .enumerate()
-        .find(|(_, l)| l.role == "upper")
+        .find(|(_, l)| l.role == super::overlay::LayerRole::Upper)
         .and_then(|(i, l)| Some((l.inode?, i)))
     else {
         return Vec::new();

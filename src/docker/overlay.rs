@@ -31,11 +31,38 @@ pub enum LayerFormat {
     Aufs,
 }
 
+/// What a layer is to a container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LayerRole {
+    /// The container's writable layer.
+    Upper,
+    /// The `-init` layer dockerd writes below it (hostname, resolv.conf).
+    Init,
+    /// A layer of its image.
+    Image,
+}
+
+impl LayerRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LayerRole::Upper => "upper",
+            LayerRole::Init => "init",
+            LayerRole::Image => "image",
+        }
+    }
+}
+
+impl std::fmt::Display for LayerRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One layer of a container's stack.
 #[derive(Clone, Debug, Serialize)]
 pub struct StackLayer {
-    /// `upper` (the container's r/w layer), `init` or `image`.
-    pub role: &'static str,
+    pub role: LayerRole,
     /// Directory name under the driver dir (mount id, `<mount id>-init`,
     /// cache id).
     pub id: String,
@@ -644,7 +671,12 @@ impl<'a> MergedView<'a> {
             kind,
             layer: *layer,
             layer_id: self.layer_id(*layer),
-            layer_role: self.stack.layers.get(*layer).map(|l| l.role).unwrap_or(""),
+            layer_role: self
+                .stack
+                .layers
+                .get(*layer)
+                .map(|l| l.role.as_str())
+                .unwrap_or(""),
             marker_inode: *ino,
             hidden: hidden
                 .iter()
@@ -669,7 +701,12 @@ impl<'a> MergedView<'a> {
             kind: "opaque",
             layer,
             layer_id: self.layer_id(layer),
-            layer_role: self.stack.layers.get(layer).map(|l| l.role).unwrap_or(""),
+            layer_role: self
+                .stack
+                .layers
+                .get(layer)
+                .map(|l| l.role.as_str())
+                .unwrap_or(""),
             marker_inode: marker,
             hidden,
         }
@@ -730,9 +767,12 @@ impl<'a> MergedView<'a> {
     /// when every part is an image layer (see [`ListingCache`]).
     fn listing(&self, parts: &[(usize, u32)], dir_path: &[u8]) -> (Listing, Vec<Whiteout>) {
         let cache = self.cache.as_ref().filter(|_| {
-            parts
-                .iter()
-                .all(|&(l, _)| self.stack.layers.get(l).is_some_and(|x| x.role == "image"))
+            parts.iter().all(|&(l, _)| {
+                self.stack
+                    .layers
+                    .get(l)
+                    .is_some_and(|x| x.role == LayerRole::Image)
+            })
         });
         let owned = |d| {
             let (v, wh) = self.list_merged(d, dir_path);

@@ -154,7 +154,7 @@ pub fn who_owns(fs: &Filesystem, host: &DockerHost, path: &[u8], inode: Option<u
             o.containers.push(ContainerUse {
                 id: c.id.clone(),
                 name: c.name.clone(),
-                role: c.layers[idx].role,
+                role: c.layers[idx].role.as_str(),
                 state: visibility(fs, c, idx, &inner_path, inode),
             });
         }
