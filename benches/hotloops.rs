@@ -1,4 +1,4 @@
-//! Criterion benchmarks for the hot loops of issue 8, on committed
+//! Criterion benchmarks for the hot loops, on committed
 //! fixtures and data generated in-process (no root, no mkfs):
 //!
 //! - `inode_table_parse`: decode every record of every inode table of a
@@ -13,7 +13,7 @@
 //!
 //! Carving throughput is in `benches/carve.rs`, the large listing in
 //! `benches/listing.rs`; the terabyte-scale figures in
-//! `docs/benchmark-scale.md`.
+//! `docs/benchmarks.md`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use std::path::Path;

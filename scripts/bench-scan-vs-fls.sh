@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 8's whole-job target: `whiteout scan --no-carve` against TSK
+# The whole-job benchmark: `whiteout scan --no-carve` against TSK
 # `fls -r -p -d` alone, on the same image, runs alternated so both see the
 # same machine state. Prints every run, the medians and the ratio, and the
 # scan's per-phase times (scan.log) of its last run.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Corruption campaign (issue 7): mutate ONE metadata area of a real fixture
+"""Corruption campaign: mutate ONE metadata area of a real fixture
 per mutant, run the release binary on it under a timeout, and report panics,
 hangs, peak RSS and how much of the baseline evidence is still reported.
 
@@ -149,7 +149,7 @@ def run_all(fx, timeout):
         out_dir = os.path.join(os.path.dirname(fx.path), "case-" + os.path.basename(fx.path))
         args = [a.replace("{out}", out_dir) for a in cmd]
         # A hang is CPU time over `timeout` (or no end within 4x that wall
-        # time): on a shared machine wall time alone misfires.
+        # time): wall time alone misfires when other jobs share the CPU.
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         try:
             p = sh([fx.bin] + args + [fx.path], timeout=4 * timeout)

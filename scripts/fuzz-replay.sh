@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Replay every input of each fuzz target's corpus and artifacts once, and
-# report the slowest. libFuzzer's -timeout is wall time, which misfires on a
-# loaded, shared machine; an input slower than 1 s wall here is re-run on
+# report the slowest. libFuzzer's -timeout is wall time, which misfires when
+# other jobs share the CPU; an input slower than 1 s wall here is re-run on
 # its own under /usr/bin/time, and counts as a hang only if it takes over
 # 1 s of CPU beyond the target's start-up (inflating its base fixtures).
 # Usage: scripts/fuzz-replay.sh [TARGET...]   (after scripts/fuzz-run.sh)

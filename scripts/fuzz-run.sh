@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every fuzz target for SECONDS each (default 600), one after another,
-# with the issue-7 limits: a 1 s hang is a crash (5 s for the whole-job
+# with these limits: a 1 s hang is a crash (5 s for the whole-job
 # `scan` target), 512 MiB RSS is an OOM.
 # Needs cargo-fuzz and a nightly toolchain (or RUSTC_BOOTSTRAP=1 on stable).
 # Corpora grow in fuzz/corpus/<target> (seeded from fuzz/seeds/<target>),
@@ -19,7 +19,7 @@ for t in $TARGETS; do
   maxlen=20000; [ "$t" = bolt ] && maxlen=131072
   # scan runs the whole job (0.25 s CPU in release on an unmodified 32 MiB
   # base): a hang there is 5 s. Every other target: 1 s.
-  # TIMEOUT (default 1) is wall time: raise it on a loaded machine, then
+  # TIMEOUT (default 1) is wall time: raise it when other jobs share the CPU, then
   # replay the corpora (scripts/fuzz-replay.sh) to find inputs over 1 s CPU.
   tmo=${TIMEOUT:-1}; [ "$t" = scan ] && tmo=$((tmo * 5))
   ./target/x86_64-unknown-linux-gnu/release/$t corpus/$t seeds/$t \

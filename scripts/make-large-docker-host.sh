@@ -2,7 +2,7 @@
 # make-large-docker-host.sh: build a LARGE real Docker host on a sparse ext4 image, for
 # benchmarks (scripts/bench-anchors.sh). Never commit the output.
 #
-#   sudo bash scripts/make-large-docker-host.sh [OUTDIR]      # default /work/large/docker-host
+#   sudo bash scripts/make-large-docker-host.sh [OUTDIR]      # default: large/docker-host beside the repository
 #
 # A real dockerd (Debian docker.io 20.10, overlay2, classic builder) writes onto a
 # loop-mounted ext4 of LARGE_SIZE (default 20G, sparse). Contents:
@@ -28,7 +28,7 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-W=${1:-/work/large/docker-host}
+W=${1:-$(dirname "$REPO")/large/docker-host}
 W=$(mkdir -p "$W" && cd "$W" && pwd)
 MNT=$W/mnt
 SOCK=/tmp/d8.sock

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Build 1 TiB sparse ext4 images populated by `mkfs.ext4 -d` from a generated
-# tree, for metadata-scaling benchmarks (issue 8). Needs root (tmpfs staging,
+# tree, for metadata-scaling benchmarks (docs/benchmarks.md). Needs root (tmpfs staging,
 # loop mount for the kernel-made huge directories and the deletions).
 #
 # Usage: scripts/make-large-fs.sh [DIR] [COUNT...]
-#   DIR    output directory (default /work/large; never commit it)
+#   DIR    output directory (default: large/ beside the repository, outside it;
+#          never commit it)
 #   COUNT  inode counts, default "1000000 2000000 5000000"
 #
 # Per COUNT it writes DIR/fs-COUNT.img:
@@ -22,7 +23,7 @@
 #     smallest huge directory.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-dir=${1:-/work/large}
+dir=${1:-$(dirname "$(dirname "$here")")/large}
 shift || true
 counts=("$@")
 [ ${#counts[@]} -gt 0 ] || counts=(1000000 2000000 5000000)

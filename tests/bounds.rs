@@ -1,4 +1,4 @@
-//! Resource bounds (issue 7): crafted directories claiming millions of
+//! Resource bounds: crafted directories claiming millions of
 //! entries, very deep nesting, a journal claiming a 2^32-block ring, huge
 //! sizes and xattr counts all finish in bounded time and memory, with a
 //! warning naming the cap.

@@ -1,4 +1,4 @@
-//! Extraction safety (issue 7): hostile names, symlinks, devices, FIFOs,
+//! Extraction safety: hostile names, symlinks, devices, FIFOs,
 //! sockets and setuid bits in a crafted image never make `recover` or
 //! `export` write outside the output directory, follow a symlink, create a
 //! special file or keep setuid/setgid bits. Terminal output escapes control

@@ -1,5 +1,5 @@
 //! Every crashing, hanging or memory-hungry input the fuzz targets found
-//! (fuzz/, issue 7), replayed exactly as its target feeds it. Inputs live in
+//! (fuzz/), replayed exactly as its target feeds it. Inputs live in
 //! testdata/fuzz/<target>-<what>.bin.
 
 mod common;

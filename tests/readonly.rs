@@ -1,4 +1,4 @@
-//! Read-only proof (issue 7): copies of the fixtures, write permission
+//! Read-only proof: copies of the fixtures, write permission
 //! removed from the files and their directory, every command run on them,
 //! then sha256, size and mtime compared with what they were before. (CI
 //! runs as root, which ignores the permission bits: the hashes are what

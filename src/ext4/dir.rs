@@ -10,7 +10,7 @@ use serde::Serialize;
 
 /// Bound on entries read from one directory (hostile "billions"). An entry
 /// in memory costs ~90 bytes: 2M keep one listing under ~200 MiB, inside the
-/// 512 MiB budget of issue 7. Real directories this large are very rare;
+/// 512 MiB memory budget. Real directories this large are very rare;
 /// the warning names the cap.
 pub const MAX_DIR_ENTRIES: usize = 2_000_000;
 

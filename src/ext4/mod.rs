@@ -3,8 +3,8 @@
 //! Raw structures are exposed whatever their allocation state (deleted
 //! inodes, bitmaps, raw directory blocks, block maps, xattrs) because the
 //! recovery and attribution layers need them. Checksums are verified and
-//! reported, never fatal. See the README for why we do not use the `ext4`
-//! crate.
+//! reported, never fatal. See docs/development.md for why we do not use the
+//! `ext4` crate.
 
 pub mod bitmap;
 pub mod blockmap;
