@@ -116,9 +116,9 @@ fn containers_equal_ground_truth() {
             assert_eq!(c.started_at, s(&st["StartedAt"]), "{what}: started");
             assert_eq!(c.finished_at, s(&st["FinishedAt"]), "{what}: finished");
             // Stack: upper, init, then the image's layers top first.
-            assert_eq!(c.layers[0].role, "upper");
+            assert_eq!(c.layers[0].role.as_str(), "upper");
             assert_eq!(Some(c.layers[0].id.clone()), c.mount_id);
-            assert_eq!(c.layers[1].role, "init");
+            assert_eq!(c.layers[1].role.as_str(), "init");
             assert_eq!(Some(c.layers[1].id.clone()), c.init_id);
             let img = m["images"]
                 .as_array()
