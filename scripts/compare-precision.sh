@@ -141,7 +141,9 @@ for fx in "${fixtures[@]}"; do
     rc=$(cat "$log.rc")
     [[ $rc == 0 ]] || notes+=("$fx: ${label[$t]}: exit code $rc; its output was scored")
     to_claims "$kind" "$src" "$d/$t.tsv"
-    read -r claims named exact false fo unv rec del <<<"$(evaluate "$d/$t.tsv" "$fx")"
+    res=$(evaluate "$d/$t.tsv" "$fx" || true)
+    [[ -n $res ]] || { echo "evaluation failed: $fx ${label[$t]} (CLAIMS=$d/$t.tsv)" >&2; exit 1; }
+    read -r claims named exact false fo unv rec del <<<"$res"
     prec=$(awk -v n="$named" -v f="$false" 'BEGIN { if (n > 0) printf "%.1f %%", 100 * (n - f) / n; else print "n/a" }')
     rcl=$(awk -v r="$rec" -v d="$del" 'BEGIN { printf "%d / %d (%.1f %%)", r, d, d ? 100 * r / d : 0 }')
     rc_=$([[ -n $rows ]] && echo "$rows / $claims" || echo "$claims")
