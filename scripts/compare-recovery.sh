@@ -269,6 +269,14 @@ deleted inode that `fls` lists, compared with the truth file of that inode. Outp
 ext4magic includes its `MAGIC-*` directories, which are scored for content only.
 """
 os.makedirs("docs", exist_ok=True)
+# keep the section with the results of scripts/compare-precision.sh
+marker = "\n## Precision and recall against snapshot truth"
+try:
+    old = open("docs/comparison-recovery.md").read()
+    if marker in old:
+        doc = doc.rstrip("\n") + "\n" + old[old.index(marker):]
+except FileNotFoundError:
+    pass
 open("docs/comparison-recovery.md", "w").write(doc)
 print("\nwrote docs/comparison-recovery.md", file=sys.stderr)
 PY

@@ -338,3 +338,175 @@ fn reuse_fixture_web_files_share_one_inode() {
         );
     }
 }
+
+// ---------------------------------------------------------------- claims of other tools
+
+/// A truth for `TRUTH`: a directory of testdata with `truth.json.gz` (`docker-reuse`),
+/// or `deleted/<name>`, a kernel fixture whose manifest records each deleted entry's
+/// path, inode, generation and content before the deletion (snapshot 0) and the live
+/// entries at the end (snapshot 1, the final one).
+fn truth_named(name: &str) -> Truth {
+    let Some(fixture) = name.strip_prefix("deleted/") else {
+        return Truth::load(name);
+    };
+    let m = common::manifest("deleted", fixture);
+    let row = |e: &serde_json::Value, first: usize, last: usize| {
+        let kind = match e["type"].as_str().unwrap_or("?") {
+            "r" => "f",
+            k => k,
+        };
+        json!([
+            e["path"],
+            e["inode"],
+            e["generation"],
+            kind,
+            e["size"],
+            null,
+            e["sha256"],
+            first,
+            last
+        ])
+    };
+    let mut entries: Vec<serde_json::Value> = Vec::new();
+    for e in m["deleted"].as_array().unwrap() {
+        entries.push(row(e, 0, 0));
+    }
+    for e in m["live"].as_array().into_iter().flatten() {
+        entries.push(row(e, 1, 1));
+    }
+    Truth::from_value(&json!({
+        "snapshots": [
+            {"id": 0, "step": "before-deletion", "time": 0.0},
+            {"id": 1, "step": "final", "time": 1.0}
+        ],
+        "final_snapshot": 1,
+        "entries": entries,
+    }))
+}
+
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// Judges a TSV of claims (`CLAIMS`) against a truth (`TRUTH`) and prints one line:
+/// `RESULT claims named exact false_paths false_owners unverified recalled deleted`.
+///
+/// Columns: path, inode, generation, container, type, sha256 (empty = unknown).
+/// A claim with an inode is judged by `Truth::evaluate`. A claim without one (a tool
+/// that writes files under their original path) is exact when the truth saw that path
+/// with that content (regular files: same sha256; other types: same type), and is then
+/// judged as a claim of that entry's incarnation; it is a false path when its content
+/// (a non-empty regular file) is known to the truth but never in the claimed
+/// directory; otherwise unverified. `$Orphan...` paths name no directory. A path
+/// `<known>/$OrphanDir-<inode>.../<name>` names only its known prefix: it is false when
+/// no path of the claimed incarnation lies under that prefix with that file name,
+/// otherwise unverified (never exact).
+///
+/// `CLAIMS=claims.tsv TRUTH=docker-reuse cargo test --release --test truth_eval -- --ignored --nocapture`
+#[test]
+#[ignore = "needs CLAIMS and TRUTH; run by scripts/compare-precision.sh"]
+fn evaluate_claims_from_tsv() {
+    let path = std::env::var("CLAIMS").expect("CLAIMS: a TSV of claims");
+    let t = truth_named(&std::env::var("TRUTH").expect("TRUTH: e.g. docker-reuse"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    let deleted: std::collections::HashSet<_> = t
+        .deleted_incarnations()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    let (mut claims, mut extra_false, mut extra_unverified, mut named) = (Vec::new(), 0, 0, 0);
+    for line in text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let f: Vec<&str> = line.split('\t').collect();
+        let col = |i: usize| f.get(i).copied().unwrap_or("");
+        let cpath = col(0).to_string();
+        let orphan = cpath.starts_with("$Orphan");
+        if !orphan {
+            named += 1;
+        }
+        if let Ok(inode) = col(1).parse::<u32>() {
+            let generation = col(2).parse().ok();
+            if let Some(i) = cpath.find("/$OrphanDir-") {
+                // a known directory prefix, then a directory without a name
+                let (known, name) = (&cpath[..=i], cpath.rsplit('/').next().unwrap_or(""));
+                let mut es = t
+                    .entries_of(inode)
+                    .filter(|e| generation.is_none() || e.generation == generation)
+                    .peekable();
+                if es.peek().is_some()
+                    && !es.any(|e| {
+                        e.path.starts_with(known) && e.path.rsplit('/').next() == Some(name)
+                    })
+                {
+                    extra_false += 1;
+                } else {
+                    extra_unverified += 1;
+                }
+                continue;
+            }
+            claims.push(Claim {
+                path: cpath,
+                inode,
+                generation,
+                container_id: opt(col(3)),
+            });
+            continue;
+        }
+        let (kind, sha) = (col(4).chars().next(), opt(col(5)));
+        if orphan {
+            extra_unverified += 1;
+            continue;
+        }
+        let same = |e: &common::truth::Entry| {
+            e.path == cpath
+                && Some(e.kind) == kind
+                && (e.kind != 'f' || (sha.is_some() && e.sha256 == sha))
+        };
+        let hit = t
+            .entries
+            .iter()
+            .filter(|e| same(e))
+            .max_by_key(|e| deleted.contains(&(e.inode, e.generation)));
+        if let Some(e) = hit {
+            claims.push(Claim {
+                path: cpath,
+                inode: e.inode,
+                generation: e.generation,
+                container_id: opt(col(3)),
+            });
+            continue;
+        }
+        let seen: Vec<_> = match (&sha, kind) {
+            (Some(s), Some('f')) if s != EMPTY_SHA256 => t
+                .entries
+                .iter()
+                .filter(|e| e.sha256.as_ref() == Some(s))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !seen.is_empty() && !seen.iter().any(|e| dirname(&e.path) == dirname(&cpath)) {
+            extra_false += 1;
+        } else {
+            extra_unverified += 1;
+        }
+    }
+    let v = t.evaluate(&claims);
+    let total = text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .count();
+    eprintln!("{}", v.summary());
+    for (c, why) in v.false_paths.iter().take(3) {
+        eprintln!("false path {} (inode {}): {why}", c.path, c.inode);
+    }
+    println!(
+        "RESULT\t{total}\t{named}\t{}\t{}\t{}\t{}\t{}\t{}",
+        v.exact,
+        v.false_paths.len() + extra_false,
+        v.false_owners.len(),
+        v.unverified.len() + extra_unverified,
+        v.recalled,
+        v.deleted_incarnations
+    );
+}
