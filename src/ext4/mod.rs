@@ -8,6 +8,7 @@
 
 pub mod bitmap;
 pub mod blockmap;
+pub mod blockrole;
 pub mod dir;
 pub mod extent;
 pub mod file;
