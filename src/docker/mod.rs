@@ -26,6 +26,7 @@ pub mod export;
 pub mod findings;
 pub mod fsutil;
 pub mod images;
+mod listing_cache;
 pub mod logs;
 pub mod overlay;
 pub mod owner;
