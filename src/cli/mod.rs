@@ -26,7 +26,8 @@ pub struct Cli {
 /// Options every command takes to find the filesystem inside the image.
 #[derive(Args, Debug, Clone)]
 pub struct VolumeOpts {
-    /// Raw image (dd), or the first segment of a split image (.001, .aa).
+    /// Evidence: a raw image (dd), the first segment of a split image
+    /// (.001, .aa), or an EWF set (first segment, .E01).
     pub image: PathBuf,
     /// Read partition N of the MBR/GPT (1-based; logical partitions from 5).
     #[arg(long, global = true, value_name = "N")]
@@ -416,7 +417,22 @@ fn run(cli: Cli) -> crate::Result<i32> {
 /// Open the image, choose the volume, open the filesystem. Notes about the
 /// choice go to stderr.
 pub(crate) fn open_fs(vol: &VolumeOpts) -> crate::Result<(Located, Filesystem)> {
-    let src = image::open(&vol.image)?;
+    open_fs_evidence(vol).map(|(_, loc, fs)| (loc, fs))
+}
+
+/// [`open_fs`], also returning the opened container (format, acquisition
+/// metadata, stored hashes, warnings).
+pub(crate) fn open_fs_evidence(
+    vol: &VolumeOpts,
+) -> crate::Result<(image::Evidence, Located, Filesystem)> {
+    let ev = image::open_evidence(&vol.image)?;
+    for w in ev.warnings.snapshot() {
+        eprintln!(
+            "warning: {}",
+            crate::util::escape::escape_str(&w.to_string())
+        );
+    }
+    let src = ev.source.clone();
     let loc = locate(&src, vol.partition, vol.offset)?;
     if let Some(n) = &loc.note {
         eprintln!("note: {n}");
@@ -433,5 +449,5 @@ pub(crate) fn open_fs(vol: &VolumeOpts) -> crate::Result<(Located, Filesystem)> 
     for w in fs.take_warnings() {
         eprintln!("warning: {}", crate::util::escape::escape_str(&w));
     }
-    Ok((loc, fs))
+    Ok((ev, loc, fs))
 }

@@ -4,11 +4,18 @@
 //! read-only byte source. Evidence files are opened only here, only with
 //! `O_RDONLY` (plus `O_NOATIME` where the kernel allows it), never locked.
 
+mod cache;
+pub mod evidence;
+pub mod ewf;
 mod gzip;
 mod partition;
 mod raw;
 mod split;
 
+pub use evidence::{
+    verify_stored_hashes, AcquisitionInfo, ContainerFormat, ContainerWarning, Evidence, HashCheck,
+    StoredHashes, WarningLog,
+};
 pub use partition::{read_partitions, Partition, PartitionTable, Scheme};
 pub use raw::RawFile;
 pub use split::{split_segments, SplitImage};
@@ -116,10 +123,18 @@ impl ReadAt for Vec<u8> {
     }
 }
 
-/// Open evidence by path: a raw file, or the first segment of a split image
-/// (`disk.001`, `disk.aa`), whose siblings are found automatically, or a
-/// gzip-compressed raw image (inflated in memory, bounded).
+/// Open evidence by path and return its logical media: see
+/// [`open_evidence`], whose metadata and warnings this drops.
 pub fn open(path: &Path) -> Result<Source> {
+    Ok(open_evidence(path)?.source)
+}
+
+/// Open evidence by path. The container format is recognised by its magic,
+/// never by the file name: an EWF set (`.E01` and its siblings), or a raw
+/// file, or the first segment of a split raw image (`disk.001`, `disk.aa`,
+/// whose siblings are found automatically), or a gzip-compressed raw image
+/// (inflated in memory, bounded).
+pub fn open_evidence(path: &Path) -> Result<Evidence> {
     let meta = std::fs::metadata(path)
         .map_err(|e| Error::usage(format!("cannot open {}: {}", path.display(), e)))?;
     if meta.is_dir() {
@@ -128,21 +143,45 @@ pub fn open(path: &Path) -> Result<Source> {
             path.display()
         )));
     }
-    let segments = split_segments(path)?;
-    let src: Source = if segments.len() > 1 {
-        Arc::new(SplitImage::open(&segments)?)
+    let raw = RawFile::open(path)?;
+    let ev = if ewf::is_ewf(&raw) {
+        drop(raw);
+        let warnings = WarningLog::default();
+        let img = ewf::EwfImage::open(path, warnings.clone())
+            .map_err(|e| Error::usage(format!("{}: {e}", path.display())))?;
+        let layers = vec![format!(
+            "EWF: {} segment(s), {} chunks of {} bytes",
+            img.segment_count(),
+            img.chunk_count(),
+            img.chunk_size()
+        )];
+        let acquisition = Some(img.acquisition.clone());
+        let stored_hashes = img.stored_hashes.clone();
+        Evidence {
+            source: Arc::new(img),
+            format: ContainerFormat::Ewf,
+            layers,
+            acquisition,
+            stored_hashes,
+            warnings,
+        }
     } else {
-        let raw = RawFile::open(path)?;
-        if gzip::is_gzip(&raw) {
-            Arc::new(gzip::inflate(path, raw)?)
+        let segments = split_segments(path)?;
+        if segments.len() > 1 {
+            Evidence::plain(
+                Arc::new(SplitImage::open(&segments)?),
+                ContainerFormat::Split,
+            )
+        } else if gzip::is_gzip(&raw) {
+            Evidence::plain(Arc::new(gzip::inflate(path, raw)?), ContainerFormat::Gzip)
         } else {
-            Arc::new(raw)
+            Evidence::plain(Arc::new(raw), ContainerFormat::Raw)
         }
     };
-    if src.size() == 0 {
+    if ev.source.size() == 0 {
         return Err(Error::usage(format!("{} is empty", path.display())));
     }
-    Ok(src)
+    Ok(ev)
 }
 
 /// Read `len` bytes at `pos`, failing with context on a short read.
