@@ -36,7 +36,7 @@
 use super::cache::{BlockCache, CACHE_BYTES};
 use super::evidence::{AcquisitionInfo, ContainerWarning, StoredHashes, WarningLog};
 use super::raw::RawFile;
-use super::ReadAt;
+use super::{ReadAt, Source};
 use crate::util::bytes::{le32, le64, slice};
 use crate::util::time::Timestamp;
 use crate::{Error, Result};
@@ -159,7 +159,7 @@ struct Table {
 
 /// A read-only EWF1 image (all segments), read as its logical media.
 pub struct EwfImage {
-    segments: Vec<RawFile>,
+    segments: Vec<Source>,
     chunks: Vec<ChunkLoc>,
     chunk_size: u64,
     media_size: u64,
@@ -173,39 +173,42 @@ impl EwfImage {
     /// Open the set whose first segment is `first`; the other segments are
     /// found by name next to it and checked by their segment number.
     pub fn open(first: &Path, warnings: WarningLog) -> Result<Self> {
-        let paths = segment_paths(first);
-        let mut segments = Vec::with_capacity(paths.len());
-        for (i, p) in paths.iter().enumerate() {
-            let f = RawFile::open(p)?;
+        let mut segs: Vec<(String, Source)> = Vec::new();
+        for p in segment_paths(first) {
+            segs.push((p.display().to_string(), Arc::new(RawFile::open(&p)?)));
+        }
+        Self::from_segments(segs, warnings)
+    }
+
+    /// Read a set from already opened segments (named for messages), in
+    /// order; each must carry its own segment number.
+    pub fn from_segments(segs: Vec<(String, Source)>, warnings: WarningLog) -> Result<Self> {
+        for (i, (name, f)) in segs.iter().enumerate() {
             let mut h = [0u8; FILE_HEADER as usize];
-            f.read_exact_at(0, &mut h).map_err(|_| {
-                Error::corrupt(format!("{}: shorter than an EWF file header", p.display()))
-            })?;
+            f.read_exact_at(0, &mut h)
+                .map_err(|_| Error::corrupt(format!("{name}: shorter than an EWF file header")))?;
             if h[..8] != EVF_SIGNATURE {
                 return Err(Error::corrupt(format!(
-                    "{}: not an EWF segment (no EVF signature)",
-                    p.display()
+                    "{name}: not an EWF segment (no EVF signature)"
                 )));
             }
             let n = u16::from_le_bytes([h[9], h[10]]) as usize;
             if n != i + 1 {
                 return Err(Error::corrupt(format!(
-                    "{}: header says segment {n}, expected {}",
-                    p.display(),
+                    "{name}: header says segment {n}, expected {}",
                     i + 1
                 )));
             }
-            segments.push(f);
         }
         let mut g = Gathered::default();
-        for (i, seg) in segments.iter().enumerate() {
-            walk_segment(seg, i as u32, &mut g);
+        for (i, (name, seg)) in segs.iter().enumerate() {
+            walk_segment(&**seg, name, i as u32, &mut g);
             if g.done {
-                if i + 1 < segments.len() {
+                if i + 1 < segs.len() {
                     g.warnings.push(ContainerWarning::Structure(format!(
                         "segment {} ends the set; {} later segment file(s) ignored",
                         i + 1,
-                        segments.len() - i - 1
+                        segs.len() - i - 1
                     )));
                 }
                 break;
@@ -214,18 +217,19 @@ impl EwfImage {
         if !g.done {
             g.warnings.push(ContainerWarning::Structure(format!(
                 "no `done` section in {} segment(s): the set is incomplete or truncated",
-                segments.len()
+                segs.len()
             )));
         }
+        let segments = segs.into_iter().map(|s| s.1).collect();
         Self::assemble(segments, g, warnings)
     }
 
-    fn assemble(segments: Vec<RawFile>, g: Gathered, warnings: WarningLog) -> Result<Self> {
+    fn assemble(segments: Vec<Source>, g: Gathered, warnings: WarningLog) -> Result<Self> {
         let (_count, spc, bps, sectors) = g
             .volume
             .ok_or_else(|| Error::corrupt("EWF: no volume section"))?;
         let chunk_size = u64::from(spc) * u64::from(bps);
-        if spc == 0 || bps == 0 || chunk_size > MAX_CHUNK {
+        if spc == 0 || bps == 0 || !(512..=MAX_CHUNK).contains(&chunk_size) {
             return Err(Error::corrupt(format!(
                 "EWF: volume section gives {spc} sectors per chunk of {bps} bytes"
             )));
@@ -321,7 +325,8 @@ impl EwfImage {
             .segments
             .get(loc.segment as usize)
             .ok_or("no such segment")?;
-        let mut raw = vec![0u8; loc.stored_len as usize];
+        let len = u64::from(loc.stored_len).min(seg.size().saturating_sub(loc.offset));
+        let mut raw = vec![0u8; len as usize];
         seg.read_exact_at(loc.offset, &mut raw)
             .map_err(|e| format!("segment {} offset {}: {e}", loc.segment + 1, loc.offset))?;
         if !loc.compressed {
@@ -380,9 +385,8 @@ fn inflate_zlib(raw: &[u8], limit: usize) -> std::result::Result<(Vec<u8>, Optio
 }
 
 /// Walk one segment's section chain, gathering into `g`.
-fn walk_segment(seg: &RawFile, index: u32, g: &mut Gathered) {
+fn walk_segment(seg: &dyn ReadAt, name: &str, index: u32, g: &mut Gathered) {
     let size = seg.size();
-    let name = seg.path().display().to_string();
     let mut off = FILE_HEADER;
     // The sectors section seen last: chunks of the next table end by it.
     let mut sectors_end: Option<u64> = None;
@@ -470,14 +474,14 @@ fn walk_segment(seg: &RawFile, index: u32, g: &mut Gathered) {
     flush_table(&mut last_table, index, g);
 }
 
-fn read_bytes(seg: &RawFile, off: u64, len: u64) -> Vec<u8> {
+fn read_bytes(seg: &dyn ReadAt, off: u64, len: u64) -> Vec<u8> {
     let mut v = vec![0u8; len.min(MAX_HEADER.max(1 << 26)) as usize];
     let n = seg.read_at(off, &mut v).unwrap_or(0);
     v.truncate(n);
     v
 }
 
-fn read_header(seg: &RawFile, off: u64, len: u64, kind: &str, g: &mut Gathered) {
+fn read_header(seg: &dyn ReadAt, off: u64, len: u64, kind: &str, g: &mut Gathered) {
     let slot = if kind == "header2" {
         &mut g.header2
     } else {
@@ -499,7 +503,7 @@ fn read_header(seg: &RawFile, off: u64, len: u64, kind: &str, g: &mut Gathered) 
     }
 }
 
-fn read_table(seg: &RawFile, off: u64, len: u64) -> Table {
+fn read_table(seg: &dyn ReadAt, off: u64, len: u64) -> Table {
     let head = read_bytes(seg, off, 24.min(len));
     let count = u64::from(le32(&head, 0));
     let base = le64(&head, 8);

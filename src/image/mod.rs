@@ -184,6 +184,18 @@ pub fn open_evidence(path: &Path) -> Result<Evidence> {
     Ok(ev)
 }
 
+/// The files that make up the evidence at `path`, in order: the segments
+/// of an EWF set (recognised by its signature) or of a split raw image, or
+/// just `path`. Custody hashes these as stored.
+pub fn evidence_files(path: &Path) -> Result<Vec<std::path::PathBuf>> {
+    if let Ok(raw) = RawFile::open(path) {
+        if ewf::is_ewf(&raw) {
+            return Ok(ewf::segment_paths(path));
+        }
+    }
+    split_segments(path)
+}
+
 /// Read `len` bytes at `pos`, failing with context on a short read.
 pub fn read_vec(src: &dyn ReadAt, pos: u64, len: usize) -> Result<Vec<u8>> {
     let mut v = vec![0u8; len];

@@ -205,6 +205,38 @@ impl Log {
     }
 }
 
+/// The container and its metadata; with hashing on, the hashes stored in
+/// it (EWF) are checked against the media as read, which also reads every
+/// chunk and so reports every damaged one.
+fn log_container(log: &mut Log, ev: &image::Evidence, hash: bool) {
+    for l in ev.summary_lines() {
+        if !l.starts_with("  warning:") {
+            log.info(&l);
+        }
+    }
+    if hash {
+        match image::verify_stored_hashes(ev) {
+            Ok(checks) => {
+                for c in checks {
+                    if c.matches {
+                        log.info(&format!("stored {} verified: {}", c.algorithm, c.computed));
+                    } else {
+                        let m = format!(
+                            "stored {} {} does not match the media as read ({})",
+                            c.algorithm, c.stored, c.computed
+                        );
+                        log.warn("container", &m);
+                    }
+                }
+            }
+            Err(e) => log.warn("container", &format!("stored hashes not checked: {e}")),
+        }
+    }
+    for w in ev.summary().warnings {
+        log.warn("container", &w);
+    }
+}
+
 fn ts_field(t: Option<Timestamp>) -> Value {
     t.map(|t| Value::from(t.rfc3339())).unwrap_or(Value::Null)
 }
@@ -222,7 +254,8 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     // Custody, then the filesystem: a missing or unreadable image, or a
     // hash mismatch, leaves any earlier report in place.
     let cust = custody(img, opts)?;
-    let src = image::open(img)?;
+    let ev = image::open_evidence(img)?;
+    let src = ev.source.clone();
     let loc = locate(&src, opts.partition, opts.offset)?;
     let fs = Filesystem::open(loc.volume.clone()).map_err(|e| match e {
         Error::Io { context, source } => {
@@ -248,6 +281,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             h.bytes, h.md5, h.sha1, h.sha256
         ));
     }
+    log_container(&mut log, &ev, opts.hash);
     // Partitions and filesystem.
     if let Some(n) = &loc.note {
         log.info(n);
