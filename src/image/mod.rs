@@ -9,7 +9,9 @@ pub mod evidence;
 pub mod ewf;
 mod gzip;
 mod partition;
+pub mod qcow2;
 mod raw;
+mod sibling;
 mod split;
 
 pub use evidence::{
@@ -165,6 +167,11 @@ pub fn open_evidence(path: &Path) -> Result<Evidence> {
             stored_hashes,
             warnings,
         }
+    } else if qcow2::is_qcow2(&raw) {
+        drop(raw);
+        let mut ev = Evidence::plain(Arc::new(Vec::new()), ContainerFormat::Qcow2);
+        ev.source = qcow2::open_chain(path, &mut Vec::new(), &ev.warnings, &mut ev.layers)?;
+        ev
     } else {
         let segments = split_segments(path)?;
         if segments.len() > 1 {
