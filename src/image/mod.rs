@@ -13,6 +13,7 @@ pub mod qcow2;
 mod raw;
 mod sibling;
 mod split;
+pub mod vmdk;
 
 pub use evidence::{
     verify_stored_hashes, AcquisitionInfo, ContainerFormat, ContainerWarning, Evidence, HashCheck,
@@ -171,6 +172,11 @@ pub fn open_evidence(path: &Path) -> Result<Evidence> {
         drop(raw);
         let mut ev = Evidence::plain(Arc::new(Vec::new()), ContainerFormat::Qcow2);
         ev.source = qcow2::open_chain(path, &mut Vec::new(), &ev.warnings, &mut ev.layers)?;
+        ev
+    } else if vmdk::is_sparse(&raw) || vmdk::is_descriptor(&raw) {
+        drop(raw);
+        let mut ev = Evidence::plain(Arc::new(Vec::new()), ContainerFormat::Vmdk);
+        ev.source = Arc::new(vmdk::VmdkImage::open(path, &ev.warnings, &mut ev.layers)?);
         ev
     } else {
         let segments = split_segments(path)?;
