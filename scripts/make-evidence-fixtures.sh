@@ -86,7 +86,10 @@ done
 declare -A QSHA
 for f in zlib.qcow2 zstd.qcow2 v2.qcow2 extl2.qcow2 base.qcow2 sparse.vmdk stream.vmdk \
   flat.vmdk split.vmdk dynamic.vhd fixed.vhd dynamic.vhdx fixed.vhdx; do
-  run qemu-img convert -O raw "$W/$f" "$W/back.raw"
+  # qemu-img probes a fixed VHD as raw (it is raw data plus a footer): name it.
+  fmt=()
+  case $f in *.vhd) fmt=(-f vpc) ;; esac
+  run qemu-img convert "${fmt[@]}" -O raw "$W/$f" "$W/back.raw"
   QSHA[$f]=$(sha_raw "$W/back.raw")
 done
 

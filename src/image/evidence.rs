@@ -24,6 +24,10 @@ pub enum ContainerFormat {
     Qcow2,
     /// VMware virtual disk (sparse, stream-optimized or flat extents).
     Vmdk,
+    /// Microsoft Virtual Hard Disk (fixed or dynamic).
+    Vhd,
+    /// Microsoft VHDX (fixed or dynamic).
+    Vhdx,
 }
 
 impl ContainerFormat {
@@ -35,6 +39,8 @@ impl ContainerFormat {
             ContainerFormat::Ewf => "EWF (E01)",
             ContainerFormat::Qcow2 => "qcow2",
             ContainerFormat::Vmdk => "VMDK",
+            ContainerFormat::Vhd => "VHD",
+            ContainerFormat::Vhdx => "VHDX",
         }
     }
 }

@@ -13,6 +13,8 @@ pub mod qcow2;
 mod raw;
 mod sibling;
 mod split;
+pub mod vhd;
+pub mod vhdx;
 pub mod vmdk;
 
 pub use evidence::{
@@ -133,10 +135,11 @@ pub fn open(path: &Path) -> Result<Source> {
 }
 
 /// Open evidence by path. The container format is recognised by its magic,
-/// never by the file name: an EWF set (`.E01` and its siblings), or a raw
-/// file, or the first segment of a split raw image (`disk.001`, `disk.aa`,
-/// whose siblings are found automatically), or a gzip-compressed raw image
-/// (inflated in memory, bounded).
+/// never by the file name: an EWF set (`.E01` and its siblings), qcow2
+/// (with its backing chain), VMDK (descriptor or sparse extent), VHD, VHDX;
+/// else a raw file, the first segment of a split raw image (`disk.001`,
+/// `disk.aa`, whose siblings are found automatically), or a gzip-compressed
+/// raw image (inflated in memory, bounded).
 pub fn open_evidence(path: &Path) -> Result<Evidence> {
     let meta = std::fs::metadata(path)
         .map_err(|e| Error::usage(format!("cannot open {}: {}", path.display(), e)))?;
@@ -147,53 +150,80 @@ pub fn open_evidence(path: &Path) -> Result<Evidence> {
         )));
     }
     let raw = RawFile::open(path)?;
-    let ev = if ewf::is_ewf(&raw) {
-        drop(raw);
-        let warnings = WarningLog::default();
-        let img = ewf::EwfImage::open(path, warnings.clone())
-            .map_err(|e| Error::usage(format!("{}: {e}", path.display())))?;
-        let layers = vec![format!(
-            "EWF: {} segment(s), {} chunks of {} bytes",
-            img.segment_count(),
-            img.chunk_count(),
-            img.chunk_size()
-        )];
-        let acquisition = Some(img.acquisition.clone());
-        let stored_hashes = img.stored_hashes.clone();
-        Evidence {
-            source: Arc::new(img),
-            format: ContainerFormat::Ewf,
-            layers,
-            acquisition,
-            stored_hashes,
-            warnings,
-        }
-    } else if qcow2::is_qcow2(&raw) {
-        drop(raw);
-        let mut ev = Evidence::plain(Arc::new(Vec::new()), ContainerFormat::Qcow2);
-        ev.source = qcow2::open_chain(path, &mut Vec::new(), &ev.warnings, &mut ev.layers)?;
-        ev
-    } else if vmdk::is_sparse(&raw) || vmdk::is_descriptor(&raw) {
-        drop(raw);
-        let mut ev = Evidence::plain(Arc::new(Vec::new()), ContainerFormat::Vmdk);
-        ev.source = Arc::new(vmdk::VmdkImage::open(path, &ev.warnings, &mut ev.layers)?);
-        ev
-    } else {
-        let segments = split_segments(path)?;
-        if segments.len() > 1 {
-            Evidence::plain(
-                Arc::new(SplitImage::open(&segments)?),
-                ContainerFormat::Split,
-            )
-        } else if gzip::is_gzip(&raw) {
-            Evidence::plain(Arc::new(gzip::inflate(path, raw)?), ContainerFormat::Gzip)
-        } else {
-            Evidence::plain(Arc::new(raw), ContainerFormat::Raw)
-        }
-    };
+    let format = detect(path, &raw)?;
+    let ev = open_container(path, raw, format)?;
     if ev.source.size() == 0 {
         return Err(Error::usage(format!("{} is empty", path.display())));
     }
+    Ok(ev)
+}
+
+/// The container format of the file at `path`, by its magic.
+fn detect(path: &Path, raw: &RawFile) -> Result<ContainerFormat> {
+    Ok(if ewf::is_ewf(raw) {
+        ContainerFormat::Ewf
+    } else if qcow2::is_qcow2(raw) {
+        ContainerFormat::Qcow2
+    } else if vmdk::is_sparse(raw) || vmdk::is_descriptor(raw) {
+        ContainerFormat::Vmdk
+    } else if vhdx::is_vhdx(raw) {
+        ContainerFormat::Vhdx
+    } else if vhd::is_vhd(raw) {
+        ContainerFormat::Vhd
+    } else if split_segments(path)?.len() > 1 {
+        ContainerFormat::Split
+    } else if gzip::is_gzip(raw) {
+        ContainerFormat::Gzip
+    } else {
+        ContainerFormat::Raw
+    })
+}
+
+fn open_container(path: &Path, raw: RawFile, format: ContainerFormat) -> Result<Evidence> {
+    let name = path.display().to_string();
+    let mut ev = Evidence::plain(Arc::new(Vec::new()), format);
+    let w = ev.warnings.clone();
+    ev.source = match format {
+        ContainerFormat::Raw => Arc::new(raw),
+        ContainerFormat::Gzip => Arc::new(gzip::inflate(path, raw)?),
+        ContainerFormat::Split => Arc::new(SplitImage::open(&split_segments(path)?)?),
+        ContainerFormat::Ewf => {
+            drop(raw);
+            let img =
+                ewf::EwfImage::open(path, w).map_err(|e| Error::usage(format!("{name}: {e}")))?;
+            ev.layers.push(format!(
+                "EWF: {} segment(s), {} chunks of {} bytes",
+                img.segment_count(),
+                img.chunk_count(),
+                img.chunk_size()
+            ));
+            ev.acquisition = Some(img.acquisition.clone());
+            ev.stored_hashes = img.stored_hashes.clone();
+            Arc::new(img)
+        }
+        ContainerFormat::Qcow2 => {
+            drop(raw);
+            qcow2::open_chain(path, &mut Vec::new(), &w, &mut ev.layers)?
+        }
+        ContainerFormat::Vmdk => {
+            drop(raw);
+            Arc::new(vmdk::VmdkImage::open(path, &w, &mut ev.layers)?)
+        }
+        ContainerFormat::Vhd => {
+            let (src, line) = vhd::open(Arc::new(raw), &name, &w)?;
+            ev.layers.push(line);
+            src
+        }
+        ContainerFormat::Vhdx => {
+            let img = vhdx::VhdxImage::open(Arc::new(raw), &name, w)?;
+            ev.layers.push(format!(
+                "VHDX: {} bytes, {}-byte blocks",
+                img.size(),
+                img.block_size()
+            ));
+            Arc::new(img)
+        }
+    };
     Ok(ev)
 }
 
