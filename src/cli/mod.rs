@@ -10,7 +10,7 @@ mod output;
 mod recover;
 mod scan;
 
-use crate::ext4::volume::{locate, Located};
+use crate::ext4::volume::{locate_lvm, Located};
 use crate::ext4::Filesystem;
 use crate::{image, Error};
 use clap::{Args, Parser, Subcommand};
@@ -40,6 +40,14 @@ pub struct VolumeOpts {
         conflicts_with = "partition"
     )]
     pub offset: Option<u64>,
+    /// Read the LVM logical volume VG/LV (on the disk or its partitions).
+    #[arg(
+        long,
+        global = true,
+        value_name = "VG/LV",
+        conflicts_with = "partition"
+    )]
+    pub volume: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -433,7 +441,13 @@ pub(crate) fn open_fs_evidence(
         );
     }
     let src = ev.source.clone();
-    let loc = locate(&src, vol.partition, vol.offset)?;
+    let loc = locate_lvm(
+        &src,
+        vol.volume.as_deref(),
+        vol.partition,
+        vol.offset,
+        &ev.warnings,
+    )?;
     if let Some(n) = &loc.note {
         eprintln!("note: {n}");
     }

@@ -65,6 +65,53 @@ pub fn identify_other(src: &dyn ReadAt) -> Option<&'static str> {
     None
 }
 
+/// [`locate`], with LVM logical volumes as volumes: `volume` (`VG/LV`)
+/// reads that LV, found on the disk or its partitions; with no choice at
+/// all, a disk whose partitions hold no ext filesystem has its LVs probed
+/// and the first holding one is read, with a note naming the others.
+pub fn locate_lvm(
+    src: &Source,
+    volume: Option<&str>,
+    partition: Option<u32>,
+    offset: Option<u64>,
+    warnings: &crate::image::WarningLog,
+) -> Result<Located> {
+    use crate::image::{lvm, ContainerWarning};
+    let scan_warn = |scan: &lvm::LvmScan| {
+        for w in &scan.warnings {
+            warnings.push(ContainerWarning::Structure(format!("LVM: {w}")));
+        }
+    };
+    if let Some(v) = volume {
+        let scan = lvm::scan_disk(src);
+        scan_warn(&scan);
+        let lv = scan.open(v, warnings)?;
+        return locate(&lv, None, offset).map_err(|e| Error::usage(format!("LVM volume {v}: {e}")));
+    }
+    let err = match locate(src, partition, offset) {
+        Ok(l) => return Ok(l),
+        Err(e) if partition.is_none() && offset.is_none() => e,
+        Err(e) => return Err(e),
+    };
+    let scan = lvm::scan_disk(src);
+    let names = scan.names();
+    for name in &names {
+        let Ok(lv) = scan.open(name, warnings) else {
+            continue;
+        };
+        if probe(&*lv) {
+            scan_warn(&scan);
+            let mut loc = locate(&lv, None, None)?;
+            loc.note = Some(format!(
+                "reading LVM logical volume {name} (logical volumes: {}); use --volume VG/LV to read another",
+                names.join(", ")
+            ));
+            return Ok(loc);
+        }
+    }
+    Err(err)
+}
+
 /// Find the ext filesystem to read.
 pub fn locate(src: &Source, partition: Option<u32>, offset: Option<u64>) -> Result<Located> {
     let table = read_partitions(&**src);

@@ -8,6 +8,7 @@ mod cache;
 pub mod evidence;
 pub mod ewf;
 mod gzip;
+pub mod lvm;
 mod partition;
 pub mod qcow2;
 mod raw;

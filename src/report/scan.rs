@@ -16,7 +16,7 @@ use crate::docker::overlay::{layer_marks, LayerFormat, MergedView};
 use crate::docker::removed::{self, RemovedContainer};
 use crate::docker::{findings, logs, tarsplit, DockerHost, Finding, Whiteout};
 use crate::ext4::inode::ROOT_INO;
-use crate::ext4::volume::locate;
+use crate::ext4::volume::locate_lvm;
 use crate::ext4::Filesystem;
 use crate::recover::{self, ContentState, Recovery};
 use crate::util::escape::json_name;
@@ -88,6 +88,8 @@ pub struct ScanOptions {
     pub expected: Option<Expected>,
     pub partition: Option<u32>,
     pub offset: Option<u64>,
+    /// An LVM logical volume, `VG/LV`.
+    pub volume: Option<String>,
 }
 
 /// Result of one image's scan.
@@ -256,7 +258,13 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     let cust = custody(img, opts)?;
     let ev = image::open_evidence(img)?;
     let src = ev.source.clone();
-    let loc = locate(&src, opts.partition, opts.offset)?;
+    let loc = locate_lvm(
+        &src,
+        opts.volume.as_deref(),
+        opts.partition,
+        opts.offset,
+        &ev.warnings,
+    )?;
     let fs = Filesystem::open(loc.volume.clone()).map_err(|e| match e {
         Error::Io { context, source } => {
             Error::usage(format!("{}: {context}: {source}", img.display()))
