@@ -95,6 +95,9 @@ pub fn locate_lvm(
     };
     let scan = lvm::scan_disk(src);
     let names = scan.names();
+    if let Some(loc) = locate_md_raid1(src)? {
+        return Ok(loc);
+    }
     for name in &names {
         let Ok(lv) = scan.open(name, warnings) else {
             continue;
@@ -109,7 +112,51 @@ pub fn locate_lvm(
             return Ok(loc);
         }
     }
-    Err(err)
+    // Say what the volumes are, when they are known but not readable here.
+    let mut found = Vec::new();
+    for (what, dev) in devices(src) {
+        if let Some(sig) = crate::image::signatures::identify(&*dev) {
+            found.push(format!("{what}: {}", sig.describe()));
+        }
+    }
+    if found.is_empty() {
+        Err(err)
+    } else {
+        Err(Error::usage(format!("{err}; {}", found.join("; "))))
+    }
+}
+
+/// The whole disk and each partition of its table, named for messages.
+fn devices(src: &Source) -> Vec<(String, Source)> {
+    let mut out = vec![("disk".to_string(), src.clone())];
+    for p in read_partitions(&**src).partitions {
+        let s: Source = Arc::new(Slice::new(src.clone(), p.start, p.len));
+        out.push((format!("partition {}", p.index), s));
+    }
+    out
+}
+
+/// The first Linux md RAID1 member (whole disk or partition) whose data
+/// holds an ext filesystem, read as that data.
+fn locate_md_raid1(src: &Source) -> Result<Option<Located>> {
+    use crate::image::signatures::{md_member, md_raid1_data};
+    for (what, dev) in devices(src) {
+        let Some(m) = md_member(&*dev).filter(|m| m.level == 1) else {
+            continue;
+        };
+        let Ok(data) = md_raid1_data(&dev, &m) else {
+            continue;
+        };
+        if probe(&*data) {
+            let mut loc = locate(&data, None, None)?;
+            loc.note = Some(format!(
+                "reading {what}, a Linux md RAID1 member (metadata {}, array '{}'), as its data at offset {}",
+                m.metadata, m.name, m.data_offset
+            ));
+            return Ok(Some(loc));
+        }
+    }
+    Ok(None)
 }
 
 /// Find the ext filesystem to read.

@@ -13,6 +13,7 @@ mod partition;
 pub mod qcow2;
 mod raw;
 mod sibling;
+pub mod signatures;
 mod split;
 pub mod vhd;
 pub mod vhdx;
