@@ -250,3 +250,20 @@ fn mutated_qcow2_never_panics() {
         assert!(opened > 50, "{name}: {opened}");
     }
 }
+
+#[test]
+fn custody_covers_the_backing_chain() {
+    let dir = stage("qfiles", &["top.qcow2.gz", "base.qcow2"]);
+    let files = image::evidence_files(&dir.join("top.qcow2")).unwrap();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["top.qcow2", "base.qcow2"]);
+    // A self-naming image is listed once.
+    set_backing(&dir.join("top.qcow2"), "top.qcow2");
+    assert_eq!(
+        image::evidence_files(&dir.join("top.qcow2")).unwrap().len(),
+        1
+    );
+}

@@ -183,3 +183,17 @@ fn damaged_grain_tables_warn_and_mutants_never_panic() {
     }
     assert!(opened > 60, "{opened}");
 }
+
+#[test]
+fn custody_covers_the_descriptor_and_its_extents() {
+    let dir = stage("vfiles", &["flat.vmdk", "flat-flat.vmdk.gz", "stream.vmdk"]);
+    let names = |f: &str| -> Vec<String> {
+        image::evidence_files(&dir.join(f))
+            .unwrap()
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
+    };
+    assert_eq!(names("flat.vmdk"), ["flat.vmdk", "flat-flat.vmdk"]);
+    assert_eq!(names("stream.vmdk"), ["stream.vmdk"]);
+}

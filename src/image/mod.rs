@@ -230,13 +230,51 @@ fn open_container(path: &Path, raw: RawFile, format: ContainerFormat) -> Result<
 }
 
 /// The files that make up the evidence at `path`, in order: the segments
-/// of an EWF set (recognised by its signature) or of a split raw image, or
-/// just `path`. Custody hashes these as stored.
+/// of an EWF set, a qcow2 image and its backing chain, a VMDK descriptor
+/// and its extents, the segments of a split raw image, or just `path`.
+/// Custody hashes these as stored. Names that do not resolve are left out
+/// here; opening the evidence reports them.
 pub fn evidence_files(path: &Path) -> Result<Vec<std::path::PathBuf>> {
-    if let Ok(raw) = RawFile::open(path) {
-        if ewf::is_ewf(&raw) {
-            return Ok(ewf::segment_paths(path));
+    let Ok(raw) = RawFile::open(path) else {
+        return split_segments(path);
+    };
+    if ewf::is_ewf(&raw) {
+        return Ok(ewf::segment_paths(path));
+    }
+    let mut out = vec![path.to_path_buf()];
+    if qcow2::is_qcow2(&raw) {
+        let mut cur = path.to_path_buf();
+        while out.len() < 32 {
+            let Some(next) = RawFile::open(&cur)
+                .ok()
+                .and_then(|f| qcow2::read_header(&f, &WarningLog::default()).ok())
+                .and_then(|h| h.backing)
+                .and_then(|b| {
+                    sibling::resolve(&cur, &b, "backing", sibling::Outside::ByFileName).ok()
+                })
+            else {
+                break;
+            };
+            if out.contains(&next) {
+                break;
+            }
+            out.push(next.clone());
+            cur = next;
         }
+        return Ok(out);
+    }
+    if vmdk::is_descriptor(&raw) && raw.size() <= 1 << 20 {
+        let text = read_vec(&raw, 0, raw.size() as usize)?;
+        if let Ok(d) = vmdk::parse_descriptor(&String::from_utf8_lossy(&text)) {
+            for f in d.extents.iter().filter_map(|e| e.file.as_deref()) {
+                if let Ok(p) = sibling::resolve(path, f, "extent", sibling::Outside::Refuse) {
+                    if !out.contains(&p) {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        return Ok(out);
     }
     split_segments(path)
 }
