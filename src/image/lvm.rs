@@ -401,7 +401,9 @@ fn segment(s: &Value) -> std::result::Result<Segment, String> {
                 return Err("empty stripes list".into());
             }
             let stripe_size = if stripes.len() > 1 {
-                num("stripe_size")? * SECTOR
+                num("stripe_size")?
+                    .checked_mul(SECTOR)
+                    .ok_or("stripe_size overflows")?
             } else {
                 0
             };
@@ -456,12 +458,12 @@ fn read_mda(pv: &dyn ReadAt, off: u64, size: u64, w: &mut Vec<String>) -> Option
             let vg = parse_metadata(&String::from_utf8_lossy(&text)).and_then(|m| volume_group(&m));
             match vg {
                 Ok(vg) => return Some(vg),
-                Err(e) => w.push(format!("metadata at {}: {e}", off + loc)),
+                Err(e) => w.push(format!("metadata at {}: {e}", off.saturating_add(loc))),
             }
         } else {
             w.push(format!(
                 "metadata at {}: checksum mismatch; looking for older copies in the ring",
-                off + loc
+                off.saturating_add(loc)
             ));
         }
     }
@@ -701,5 +703,40 @@ impl ReadAt for LvReader {
     }
     fn size(&self) -> u64 {
         self.size
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lying_segment_numbers_are_errors() {
+        let meta = |stripe_size: &str| {
+            format!(
+                "vg {{ id = \"v\" seqno = 1 extent_size = 8 physical_volumes {{ pv0 {{ id = \"p\" pe_start = 1 pe_count = 4 }} }}\n\
+                 logical_volumes {{ lv {{ segment1 {{ start_extent = 0 extent_count = 2 type = \"striped\"\n\
+                 stripe_count = 2 stripe_size = {stripe_size} stripes = [\"pv0\", 0, \"pv0\", 1] }} }} }} }}"
+            )
+        };
+        let vg = volume_group(&parse_metadata(&meta("128")).unwrap()).unwrap();
+        assert_eq!(
+            vg.lvs[0].segments[0].kind,
+            SegmentKind::Striped {
+                stripe_size: 65536,
+                stripes: vec![("pv0".into(), 0), ("pv0".into(), 1)],
+            }
+        );
+        let e = volume_group(&parse_metadata(&meta("9223372036854775807")).unwrap()).err();
+        assert_eq!(e.as_deref(), Some("lv segment1: stripe_size overflows"));
+        let e = volume_group(&parse_metadata(&meta("0")).unwrap()).err();
+        assert_eq!(
+            e.as_deref(),
+            Some("lv segment1: striped segment without stripe_size")
+        );
+        assert_eq!(
+            dashed("NXmAo8oscMsXXs3jcdH2jh16o3lfrKIJ"),
+            "NXmAo8-oscM-sXXs-3jcd-H2jh-16o3-lfrKIJ"
+        );
     }
 }

@@ -213,7 +213,7 @@ impl ReadAt for VhdxImage {
             .unwrap_or(0);
         match e & 7 {
             6 => {
-                let at = (e >> 20 << 20) + pos % self.block;
+                let at = (e >> 20 << 20).saturating_add(pos % self.block);
                 if let Err(err) = self.file.read_exact_at(at, buf) {
                     buf.fill(0);
                     self.warnings.push(ContainerWarning::BlockUnreadable {
