@@ -26,8 +26,9 @@ pub struct Cli {
 /// Options every command takes to find the filesystem inside the image.
 #[derive(Args, Debug, Clone)]
 pub struct VolumeOpts {
-    /// Evidence: a raw image (dd), the first segment of a split image
-    /// (.001, .aa), or an EWF set (first segment, .E01).
+    /// Evidence: raw (dd), split raw (first segment: .001, .aa), gzip, EWF
+    /// (first segment: .E01), qcow2, VMDK, VHD or VHDX; the format is
+    /// recognised from the content, not the name.
     pub image: PathBuf,
     /// Read partition N of the MBR/GPT (1-based; logical partitions from 5).
     #[arg(long, global = true, value_name = "N")]
