@@ -60,7 +60,7 @@ pub fn identify_other(src: &dyn ReadAt) -> Option<&'static str> {
         return Some("ISO 9660");
     }
     if src.read_exact_at(0, &mut b).is_ok() && &b == b"QFI\xfb" {
-        return Some("QCOW2 disk image (convert it to raw with qemu-img first)");
+        return Some("QCOW2 disk image (give whiteout the .qcow2 file itself)");
     }
     None
 }
