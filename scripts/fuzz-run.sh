@@ -9,7 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../fuzz"
 SECS=${1:-600}
 shift || true
-TARGETS=${*:-partitions superblock inode extents dirent xattr journal tarsplit docker_config logs whole_image bolt carve scan}
+TARGETS=${*:-partitions superblock inode extents dirent xattr journal tarsplit docker_config logs whole_image bolt carve scan ewf qcow2 vmdk vhd lvm}
 cargo +nightly fuzz build --sanitizer none >/dev/null 2>&1 || { echo "build failed" >&2; exit 1; }
 for t in $TARGETS; do
   mkdir -p corpus/$t artifacts/$t
@@ -17,6 +17,9 @@ for t in $TARGETS; do
   log=logs-$t.txt
   # BoltDB pages are 4 KiB: let inputs hold a small database.
   maxlen=20000; [ "$t" = bolt ] && maxlen=131072
+  # Container seeds (fuzz/seeds/{ewf,qcow2,vmdk,vhd,lvm}, made by
+  # ewfacquire/qemu-img/lvm2, not by fuzz-seeds.py) are up to 64 KiB.
+  case $t in ewf | qcow2 | vmdk | vhd | lvm) maxlen=65536 ;; esac
   # scan runs the whole job (0.25 s CPU in release on an unmodified 32 MiB
   # base): a hang there is 5 s. Every other target: 1 s.
   # TIMEOUT (default 1) is wall time: raise it when other jobs share the CPU, then

@@ -60,6 +60,7 @@ fuzz_target!(
             expected: None,
             partition: None,
             offset: None,
+            volume: None,
         },
     );
 }

@@ -1,7 +1,7 @@
 //! `info`, `ls`, `istat`, `icat`.
 
 use super::output::{print_warnings, Out};
-use super::{open_fs, VolumeOpts};
+use super::{open_fs_evidence, VolumeOpts};
 use crate::ext4::dir::DirEntry;
 use crate::ext4::inode::{FileType, Inode, ROOT_INO};
 use crate::ext4::xattr::acl_text;
@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::json;
 
 pub fn info(vol: &VolumeOpts, as_json: bool) -> Result<i32> {
-    let (loc, fs) = open_fs(vol)?;
+    let (ev, loc, fs) = open_fs_evidence(vol)?;
     let sb = &fs.sb;
     let bs = fs.block_size();
     let journal = journal_summary(&fs);
@@ -23,6 +23,7 @@ pub fn info(vol: &VolumeOpts, as_json: bool) -> Result<i32> {
         out.pretty(&json!({
             "image": vol.image.display().to_string(),
             "image_size": loc.image_size,
+            "container": ev.summary(),
             "partition_table": &loc.table,
             "ext_filesystems": &loc.candidates,
             "selected": { "partition": loc.partition.as_ref().map(|p| p.index), "offset": loc.offset },
@@ -70,6 +71,9 @@ pub fn info(vol: &VolumeOpts, as_json: bool) -> Result<i32> {
         "IMAGE: {}",
         escape_bytes(vol.image.as_os_str().as_encoded_bytes())
     ))?;
+    for l in ev.summary_lines() {
+        o.line(&l)?;
+    }
     match loc.table.scheme {
         Some(s) => {
             o.line(&format!(

@@ -10,7 +10,7 @@ mod output;
 mod recover;
 mod scan;
 
-use crate::ext4::volume::{locate, Located};
+use crate::ext4::volume::{locate_lvm, Located};
 use crate::ext4::Filesystem;
 use crate::{image, Error};
 use clap::{Args, Parser, Subcommand};
@@ -33,7 +33,9 @@ const VERSION: &str = match option_env!("WHITEOUT_VERSION") {
 /// Options every command takes to find the filesystem inside the image.
 #[derive(Args, Debug, Clone)]
 pub struct VolumeOpts {
-    /// Raw image (dd), or the first segment of a split image (.001, .aa).
+    /// Evidence: raw (dd), split raw (first segment: .001, .aa), gzip, EWF
+    /// (first segment: .E01), qcow2, VMDK, VHD or VHDX; the format is
+    /// recognised from the content, not the name.
     pub image: PathBuf,
     /// Read partition N of the MBR/GPT (1-based; logical partitions from 5).
     #[arg(long, global = true, value_name = "N")]
@@ -46,6 +48,14 @@ pub struct VolumeOpts {
         conflicts_with = "partition"
     )]
     pub offset: Option<u64>,
+    /// Read the LVM logical volume VG/LV (on the disk or its partitions).
+    #[arg(
+        long,
+        global = true,
+        value_name = "VG/LV",
+        conflicts_with = "partition"
+    )]
+    pub volume: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -456,8 +466,29 @@ fn run(cli: Cli) -> crate::Result<i32> {
 /// Open the image, choose the volume, open the filesystem. Notes about the
 /// choice go to stderr.
 pub(crate) fn open_fs(vol: &VolumeOpts) -> crate::Result<(Located, Filesystem)> {
-    let src = image::open(&vol.image)?;
-    let loc = locate(&src, vol.partition, vol.offset)?;
+    open_fs_evidence(vol).map(|(_, loc, fs)| (loc, fs))
+}
+
+/// [`open_fs`], also returning the opened container (format, acquisition
+/// metadata, stored hashes, warnings).
+pub(crate) fn open_fs_evidence(
+    vol: &VolumeOpts,
+) -> crate::Result<(image::Evidence, Located, Filesystem)> {
+    let ev = image::open_evidence(&vol.image)?;
+    for w in ev.warnings.snapshot() {
+        eprintln!(
+            "warning: {}",
+            crate::util::escape::escape_str(&w.to_string())
+        );
+    }
+    let src = ev.source.clone();
+    let loc = locate_lvm(
+        &src,
+        vol.volume.as_deref(),
+        vol.partition,
+        vol.offset,
+        &ev.warnings,
+    )?;
     if let Some(n) = &loc.note {
         eprintln!("note: {n}");
     }
@@ -473,7 +504,7 @@ pub(crate) fn open_fs(vol: &VolumeOpts) -> crate::Result<(Located, Filesystem)> 
     for w in fs.take_warnings() {
         eprintln!("warning: {}", crate::util::escape::escape_str(&w));
     }
-    Ok((loc, fs))
+    Ok((ev, loc, fs))
 }
 
 /// A `--kind` value.

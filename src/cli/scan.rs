@@ -47,6 +47,9 @@ pub struct ScanArgs {
     /// Read the filesystem at this byte offset of every image.
     #[arg(long, value_name = "BYTES", conflicts_with = "partition")]
     pub offset: Option<u64>,
+    /// Read the LVM logical volume VG/LV of every image.
+    #[arg(long, value_name = "VG/LV", conflicts_with = "partition")]
+    pub volume: Option<String>,
 }
 
 /// `4G`, `512M`, `100k`, `1024` (bytes; binary units).
@@ -300,6 +303,7 @@ pub fn scan(a: &ScanArgs) -> Result<i32> {
                         expected: inp.expected.clone(),
                         partition: a.partition,
                         offset: a.offset,
+                        volume: a.volume.clone(),
                     };
                     let r = rscan::scan_image(&inp.path, &out, &opts);
                     budget.release(held);

@@ -60,9 +60,103 @@ pub fn identify_other(src: &dyn ReadAt) -> Option<&'static str> {
         return Some("ISO 9660");
     }
     if src.read_exact_at(0, &mut b).is_ok() && &b == b"QFI\xfb" {
-        return Some("QCOW2 disk image (convert it to raw with qemu-img first)");
+        return Some("QCOW2 disk image (give whiteout the .qcow2 file itself)");
     }
     None
+}
+
+/// [`locate`], with LVM logical volumes as volumes: `volume` (`VG/LV`)
+/// reads that LV, found on the disk or its partitions; with no choice at
+/// all, a disk whose partitions hold no ext filesystem has its LVs probed
+/// and the first holding one is read, with a note naming the others.
+pub fn locate_lvm(
+    src: &Source,
+    volume: Option<&str>,
+    partition: Option<u32>,
+    offset: Option<u64>,
+    warnings: &crate::image::WarningLog,
+) -> Result<Located> {
+    use crate::image::{lvm, ContainerWarning};
+    let scan_warn = |scan: &lvm::LvmScan| {
+        for w in &scan.warnings {
+            warnings.push(ContainerWarning::Structure(format!("LVM: {w}")));
+        }
+    };
+    if let Some(v) = volume {
+        let scan = lvm::scan_disk(src);
+        scan_warn(&scan);
+        let lv = scan.open(v, warnings)?;
+        return locate(&lv, None, offset).map_err(|e| Error::usage(format!("LVM volume {v}: {e}")));
+    }
+    let err = match locate(src, partition, offset) {
+        Ok(l) => return Ok(l),
+        Err(e) if partition.is_none() && offset.is_none() => e,
+        Err(e) => return Err(e),
+    };
+    let scan = lvm::scan_disk(src);
+    let names = scan.names();
+    if let Some(loc) = locate_md_raid1(src)? {
+        return Ok(loc);
+    }
+    for name in &names {
+        let Ok(lv) = scan.open(name, warnings) else {
+            continue;
+        };
+        if probe(&*lv) {
+            scan_warn(&scan);
+            let mut loc = locate(&lv, None, None)?;
+            loc.note = Some(format!(
+                "reading LVM logical volume {name} (logical volumes: {}); use --volume VG/LV to read another",
+                names.join(", ")
+            ));
+            return Ok(loc);
+        }
+    }
+    // Say what the volumes are, when they are known but not readable here.
+    let mut found = Vec::new();
+    for (what, dev) in devices(src) {
+        if let Some(sig) = crate::image::signatures::identify(&*dev) {
+            found.push(format!("{what}: {}", sig.describe()));
+        }
+    }
+    if found.is_empty() {
+        Err(err)
+    } else {
+        Err(Error::usage(format!("{err}; {}", found.join("; "))))
+    }
+}
+
+/// The whole disk and each partition of its table, named for messages.
+fn devices(src: &Source) -> Vec<(String, Source)> {
+    let mut out = vec![("disk".to_string(), src.clone())];
+    for p in read_partitions(&**src).partitions {
+        let s: Source = Arc::new(Slice::new(src.clone(), p.start, p.len));
+        out.push((format!("partition {}", p.index), s));
+    }
+    out
+}
+
+/// The first Linux md RAID1 member (whole disk or partition) whose data
+/// holds an ext filesystem, read as that data.
+fn locate_md_raid1(src: &Source) -> Result<Option<Located>> {
+    use crate::image::signatures::{md_member, md_raid1_data};
+    for (what, dev) in devices(src) {
+        let Some(m) = md_member(&*dev).filter(|m| m.level == 1) else {
+            continue;
+        };
+        let Ok(data) = md_raid1_data(&dev, &m) else {
+            continue;
+        };
+        if probe(&*data) {
+            let mut loc = locate(&data, None, None)?;
+            loc.note = Some(format!(
+                "reading {what}, a Linux md RAID1 member (metadata {}, array '{}'), as its data at offset {}",
+                m.metadata, m.name, m.data_offset
+            ));
+            return Ok(Some(loc));
+        }
+    }
+    Ok(None)
 }
 
 /// Find the ext filesystem to read.

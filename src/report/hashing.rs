@@ -61,7 +61,7 @@ pub fn spinner(msg: &str, quiet: bool) -> ProgressBar {
 }
 
 fn stored(path: &Path) -> Result<(Source, &'static str, usize)> {
-    let segs = image::split_segments(path)?;
+    let segs = image::evidence_files(path)?;
     if segs.len() > 1 {
         let n = segs.len();
         return Ok((Arc::new(image::SplitImage::open(&segs)?), "segments", n));
@@ -71,7 +71,7 @@ fn stored(path: &Path) -> Result<(Source, &'static str, usize)> {
 
 /// Size and mtime of the stored evidence (all segments).
 pub fn file_state(path: &Path) -> Result<FileState> {
-    let segs = image::split_segments(path)?;
+    let segs = image::evidence_files(path)?;
     let mut size = 0;
     let mut newest: Option<(i64, u32)> = None;
     for s in &segs {

@@ -16,7 +16,7 @@ use crate::docker::overlay::{layer_marks, LayerFormat, MergedView};
 use crate::docker::removed::{self, RemovedContainer};
 use crate::docker::{findings, logs, tarsplit, DockerHost, Finding, Whiteout};
 use crate::ext4::inode::ROOT_INO;
-use crate::ext4::volume::locate;
+use crate::ext4::volume::locate_lvm;
 use crate::ext4::Filesystem;
 use crate::recover::{self, ContentState, Recovery};
 use crate::util::escape::json_name;
@@ -88,6 +88,8 @@ pub struct ScanOptions {
     pub expected: Option<Expected>,
     pub partition: Option<u32>,
     pub offset: Option<u64>,
+    /// An LVM logical volume, `VG/LV`.
+    pub volume: Option<String>,
 }
 
 /// Result of one image's scan.
@@ -207,6 +209,38 @@ impl Log {
     }
 }
 
+/// The container and its metadata; with hashing on, the hashes stored in
+/// it (EWF) are checked against the media as read, which also reads every
+/// chunk and so reports every damaged one.
+fn log_container(log: &mut Log, ev: &image::Evidence, hash: bool) {
+    for l in ev.summary_lines() {
+        if !l.starts_with("  warning:") {
+            log.info(&l);
+        }
+    }
+    if hash {
+        match image::verify_stored_hashes(ev) {
+            Ok(checks) => {
+                for c in checks {
+                    if c.matches {
+                        log.info(&format!("stored {} verified: {}", c.algorithm, c.computed));
+                    } else {
+                        let m = format!(
+                            "stored {} {} does not match the media as read ({})",
+                            c.algorithm, c.stored, c.computed
+                        );
+                        log.warn("container", &m);
+                    }
+                }
+            }
+            Err(e) => log.warn("container", &format!("stored hashes not checked: {e}")),
+        }
+    }
+    for w in ev.summary().warnings {
+        log.warn("container", &w);
+    }
+}
+
 fn ts_field(t: Option<Timestamp>) -> Value {
     t.map(|t| Value::from(t.rfc3339())).unwrap_or(Value::Null)
 }
@@ -224,8 +258,15 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     // Custody, then the filesystem: a missing or unreadable image, or a
     // hash mismatch, leaves any earlier report in place.
     let cust = custody(img, opts)?;
-    let src = image::open(img)?;
-    let loc = locate(&src, opts.partition, opts.offset)?;
+    let ev = image::open_evidence(img)?;
+    let src = ev.source.clone();
+    let loc = locate_lvm(
+        &src,
+        opts.volume.as_deref(),
+        opts.partition,
+        opts.offset,
+        &ev.warnings,
+    )?;
     let fs = Filesystem::open(loc.volume.clone()).map_err(|e| match e {
         Error::Io { context, source } => {
             Error::usage(format!("{}: {context}: {source}", img.display()))
@@ -250,6 +291,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             h.bytes, h.md5, h.sha1, h.sha256
         ));
     }
+    log_container(&mut log, &ev, opts.hash);
     // Partitions and filesystem.
     if let Some(n) = &loc.note {
         log.info(n);
