@@ -2,6 +2,7 @@
 //! logical media byte-exact against ewfexport's, the acquisition metadata
 //! and stored hashes as ewfinfo prints them, the ext4 inside, and damaged
 //! copies (truncated, lying, looping) read with warnings, never a panic.
+#![allow(clippy::disallowed_methods)] // tests write fixtures' copies and outputs in temp dirs only
 
 mod common;
 mod evidence_common;

@@ -2,6 +2,7 @@
 //! zstd compressed clusters, extended L2, a backing chain with zero
 //! clusters and an internal snapshot; byte-exact against
 //! `qemu-img convert -O raw`, and damaged copies.
+#![allow(clippy::disallowed_methods)] // tests write fixtures' copies and outputs in temp dirs only
 
 mod common;
 mod evidence_common;

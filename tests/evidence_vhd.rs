@@ -1,5 +1,6 @@
 //! VHD (fixed, dynamic) and VHDX (fixed, dynamic) written by qemu-img 10.0,
 //! byte-exact against `qemu-img convert -O raw`; damaged copies.
+#![allow(clippy::disallowed_methods)] // tests write fixtures' copies and outputs in temp dirs only
 
 mod common;
 mod evidence_common;

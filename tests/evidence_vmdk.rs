@@ -2,6 +2,7 @@
 //! streamOptimized (compressed grains), monolithicFlat and
 //! twoGbMaxExtentSparse descriptors; byte-exact against
 //! `qemu-img convert -O raw`; hostile descriptors and headers.
+#![allow(clippy::disallowed_methods)] // tests write fixtures' copies and outputs in temp dirs only
 
 mod common;
 mod evidence_common;

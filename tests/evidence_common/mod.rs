@@ -1,6 +1,7 @@
 //! Helpers for the evidence-container tests: stage committed containers
 //! (inflating the `*.gz` ones) into a fresh directory, hash logical media.
 #![allow(dead_code)]
+#![allow(clippy::disallowed_methods)] // tests write fixtures' copies and outputs in temp dirs only
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
