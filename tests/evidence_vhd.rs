@@ -11,13 +11,6 @@ use std::sync::Arc;
 use whiteout::image::vhdx::VhdxImage;
 use whiteout::image::{self, ContainerFormat, ContainerWarning, ReadAt, Source, WarningLog};
 
-fn qemu_sha(name: &str) -> String {
-    manifest()["qemu_img_convert_raw_sha256"][name]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 #[test]
 fn vhd_and_vhdx_read_byte_exact() {
     let files = [

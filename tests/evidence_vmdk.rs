@@ -13,13 +13,6 @@ use std::sync::Arc;
 use whiteout::image::vmdk::SparseExtent;
 use whiteout::image::{self, ContainerFormat, ContainerWarning, ReadAt, Source, WarningLog};
 
-fn qemu_sha(name: &str) -> String {
-    manifest()["qemu_img_convert_raw_sha256"][name]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 #[test]
 fn every_vmdk_subformat_reads_byte_exact() {
     let files = [

@@ -15,6 +15,15 @@ pub fn manifest() -> Value {
     serde_json::from_slice(&std::fs::read(evidence_dir().join("manifest.json")).unwrap()).unwrap()
 }
 
+/// SHA-256 of `qemu-img convert -O raw` of fixture `name` (the manifest's
+/// reference for the qemu-made containers).
+pub fn qemu_sha(name: &str) -> String {
+    manifest()["qemu_img_convert_raw_sha256"][name]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// SHA-256 of the source disk every container holds.
 pub fn source_sha256() -> String {
     manifest()["source_sha256"].as_str().unwrap().to_string()
