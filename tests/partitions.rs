@@ -294,7 +294,9 @@ fn cli_names_are_escaped_on_the_terminal_and_exact_in_json() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let nl = rows.iter().find(|r| r["inode"] == 48).unwrap();
-    assert_eq!(nl["path"], "/new\nline");
+    // `path` is the full path, `name` the entry's own name.
+    assert_eq!(nl["path"], "/names/new\nline");
+    assert_eq!(nl["name"], "new\nline");
     let bad = rows.iter().find(|r| r["inode"] == 45).unwrap();
-    assert_eq!(bad["path_hex"], "2ffffe");
+    assert_eq!(bad["path_hex"], "2f6e616d65732ffffe");
 }

@@ -393,6 +393,21 @@ pub fn ls(
     }
     let mut out = Out::new();
     let mut err: Option<Error> = None;
+    // JSON rows carry the full path (`name` is the entry's own name): the
+    // listed directory's path in front of the walk's relative one.
+    let base: Vec<u8> = match (path, inode) {
+        (Some(p), None) => {
+            let t = p.trim_end_matches('/');
+            let t = t.strip_prefix('/').unwrap_or(t);
+            if t.is_empty() {
+                Vec::new()
+            } else {
+                format!("/{t}").into_bytes()
+            }
+        }
+        _ => Vec::new(),
+    };
+    let mut full_path = Vec::new();
     let mut emit = |path: &[u8], e: &DirEntry, parent: u32| {
         if err.is_some() {
             return;
@@ -404,7 +419,10 @@ pub fn ls(
         };
         let r = if as_json {
             let ino = fs.inode(e.inode).ok();
-            out.json(&ls_row(path, e, parent, ino.as_ref()))
+            full_path.clear();
+            full_path.extend_from_slice(&base);
+            full_path.extend_from_slice(path);
+            out.json(&ls_row(&full_path, e, parent, ino.as_ref()))
         } else {
             // Text needs only the type from i_mode: no full decode.
             let it = fs.inode_mode(e.inode).ok().map(FileType::from_mode);

@@ -55,7 +55,11 @@ fn pipe(e: io::Error) -> Error {
 /// Print warnings to stderr, at most `max` of them, then a count.
 pub fn print_warnings(ws: &[String], max: usize) {
     for w in ws.iter().take(max) {
-        eprintln!("warning: {}", escape_str(w));
+        eprintln!(
+            "{}: {}",
+            crate::util::warning::severity(w).as_str(),
+            escape_str(w)
+        );
     }
     if ws.len() > max {
         eprintln!("warning: … and {} more", ws.len() - max);

@@ -307,7 +307,8 @@ pub fn recover_to(
     )?;
     let (listed, written, failed) = (n.listed, n.written, n.not_written);
     eprintln!(
-        "{listed} candidates, {written} files written under {}{}; see manifest.jsonl",
+        "{}, {written} files written under {}{}; see manifest.jsonl",
+        plural(listed, "row"),
         dir.root().display(),
         if failed > 0 {
             format!(", {failed} not written (see not_written)")

@@ -164,14 +164,6 @@ struct Log {
     phase_start: std::time::Instant,
 }
 
-/// Messages that describe normal states, not damage: they go to `notes`
-/// and do not make the exit code 3. (A jbd2 ring overwrites the start of
-/// old transactions in normal operation.)
-const BENIGN: &[&str] = &[
-    "only its commit block survives",
-    "the journal ring is empty",
-];
-
 impl Log {
     fn info(&mut self, msg: &str) {
         let _ = writeln!(self.w, "{} info {}", now().rfc3339(), msg);
@@ -184,7 +176,8 @@ impl Log {
     }
     fn warn(&mut self, phase: &str, msg: &str) {
         let m = format!("{phase}: {msg}");
-        if BENIGN.iter().any(|b| msg.contains(b)) {
+        // Notes describe normal states: they do not make the exit code 3.
+        if crate::util::warning::severity(msg) == crate::util::warning::Severity::Note {
             let _ = writeln!(
                 self.w,
                 "{} note {}",

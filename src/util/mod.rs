@@ -7,6 +7,7 @@ pub mod dec;
 pub mod escape;
 pub mod ordered;
 pub mod time;
+pub mod warning;
 
 /// `O_NOFOLLOW` for this target, from rustix (its value differs between
 /// architectures: 0o400000 on x86-64 is `O_LARGEFILE` on arm64).
