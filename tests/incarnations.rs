@@ -172,3 +172,48 @@ fn kernel_fixtures_give_no_incarnation_another_path() {
     }
     assert!(checked > 2000, "{checked}");
 }
+
+/// The classic builder's removed step containers are labelled build steps
+/// (and only they), with the instruction they ran.
+#[test]
+fn removed_build_step_containers_are_labelled() {
+    let img = raw_copy("docker-reuse", "docker-reuse");
+    let (code, out, err) = run(&["containers", img.to_str().unwrap(), "--all", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let truth = Truth::load("docker-reuse");
+    let mut builds = 0;
+    for t in &truth.containers {
+        let id = t["id"].as_str().unwrap();
+        let Some(r) = rows.iter().find(|r| r["id"] == id) else {
+            continue; // a step too short-lived to leave a config
+        };
+        let is_build = t["kind"] == "build-container";
+        assert_eq!(
+            r["build_step"].is_object(),
+            is_build,
+            "{id}: {}",
+            r["build_step"]
+        );
+        if is_build {
+            builds += 1;
+            assert!(r["build_step"]["instruction"].is_string());
+        }
+    }
+    assert!(builds >= 2, "{builds}");
+    let rubin = rows
+        .iter()
+        .find(|r| {
+            r["build_step"]["instruction"]
+                .as_str()
+                .is_some_and(|i| i.contains("seq 1 1500"))
+        })
+        .expect("the RUN step that wrote 1,500 files");
+    // app:1 and the builder's intermediate images hold the step.
+    let images = rubin["build_step"]["images"].as_array().unwrap();
+    assert!(images.iter().any(|i| i == "app:1"), "{images:?}");
+}

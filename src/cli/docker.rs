@@ -63,6 +63,14 @@ pub fn roots(vol: &VolumeOpts, as_json: bool) -> Result<i32> {
     finish(out, &fs, &host)
 }
 
+/// An image as docker's table shows it: a tag, or a 12-digit id.
+fn image_column(image: &str) -> String {
+    match image.strip_prefix("sha256:") {
+        Some(id) if id.len() == 64 => id[..12].to_string(),
+        _ => escape_str(image),
+    }
+}
+
 /// `docker ps`: running-at-acquisition containers; `--all` for every one.
 pub fn containers(vol: &VolumeOpts, all: bool, carve: bool, as_json: bool) -> Result<i32> {
     let (fs, host) = load(vol)?;
@@ -102,15 +110,22 @@ pub fn containers(vol: &VolumeOpts, all: bool, carve: bool, as_json: bool) -> Re
         .map(|c| (c, None))
         .chain(removed.iter().map(|r| (&r.container, Some(&r.files))));
     for (c, files) in rows {
+        let step = crate::docker::build::build_step(&host, c);
         if as_json {
             let mut v = serde_json::to_value(c).unwrap_or_default();
-            if let (Some(f), serde_json::Value::Object(m)) = (files, &mut v) {
-                m.insert("recovered_files".into(), json!(f));
+            if let serde_json::Value::Object(m) = &mut v {
+                if let Some(f) = files {
+                    m.insert("recovered_files".into(), json!(f));
+                }
+                m.insert("build_step".into(), json!(step));
             }
             out.json(&v)?;
             continue;
         }
         let mut flags = Vec::new();
+        if step.is_some() {
+            flags.push("BUILD-STEP".to_string());
+        }
         if c.running_at_acquisition {
             flags.push("RUNNING-AT-ACQUISITION".to_string());
         }
@@ -130,7 +145,10 @@ pub fn containers(vol: &VolumeOpts, all: bool, carve: bool, as_json: bool) -> Re
             "{:<12}  {:<20} {:<20} {:<10} {:>5} {:>7} {:<31} {:<12}  {}",
             c.short_id(),
             opt(&c.name),
-            opt(&c.image),
+            c.image
+                .as_deref()
+                .map(image_column)
+                .unwrap_or_else(|| "-".into()),
             opt(&c.status),
             c.exit_code
                 .map(|e| e.to_string())

@@ -18,6 +18,7 @@
 
 pub mod base64;
 pub mod bolt;
+pub mod build;
 pub mod classify;
 pub mod containerd;
 pub mod containers;

@@ -75,6 +75,9 @@ pub struct Truth {
     pub entries: Vec<Entry>,
     pub owners: Vec<Owner>,
     pub deletions: Vec<Deletion>,
+    /// Every container the generator saw (`id`, `name`, `kind`: `container` or
+    /// `build-container`, `mount_id`, `image`, `cmd`, ...), as recorded.
+    pub containers: Vec<Value>,
     by_inode: HashMap<u32, Vec<usize>>,
 }
 
@@ -234,6 +237,7 @@ impl Truth {
             entries,
             owners,
             deletions,
+            containers: v["containers"].as_array().cloned().unwrap_or_default(),
             by_inode,
         }
     }
