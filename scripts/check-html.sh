@@ -85,7 +85,12 @@ else
 fi
 
 check_page "$dir/report.html" report summary findings containers block-map-svg \
-  timeline-svg timeline-all-svg deleted-table custody warnings
+  timeline-svg timeline-all-svg deleted-table custody warnings notes \
+  owners-table carved-table
+# The new sections hold what report.json holds: one row per owner, per
+# carved file, per deleted row (runtime bookkeeping folded apart), and the
+# carved files attributed to each container in its section.
+python3 scripts/check-html-rows.py "$dir/report.json" "$work/report.dom.html" || fail=1
 # The sortable tables' script ran: clicking a header sorts (no error above),
 # and every container has its own section.
 grep -q 'id="container-' "$work/report.dom.html" || { echo "FAIL no container sections"; fail=1; }

@@ -160,14 +160,29 @@ fn deleted_rows(ds: &[&Value], cap: usize) -> Vec<Vec<String>> {
     ds.iter()
         .take(cap)
         .map(|d| {
+            let container = d["container_name"]
+                .as_str()
+                .or_else(|| d["container"].as_str().map(|c| short(c, 12)))
+                .unwrap_or("-");
             vec![
-                format!("<span class=\"mono\">{}</span>", txt(&d["container_path"])),
+                format!(
+                    "<span class=\"mono\" title=\"{}\">{}</span>",
+                    txt(&d["host_path"]),
+                    txt(&d["container_path"])
+                ),
+                esc(container),
                 txt(&d["class"]),
                 txt(&d["inode"]),
                 txt(&d["size"]),
                 txt(&d["content"]),
                 txt(&d["name_source"]),
-                txt(&d["dtime"]),
+                match (d["dtime"].as_str(), d["dtime_source"].as_str()) {
+                    (Some(t), Some(s)) => {
+                        format!("{} <span class=\"muted\">({})</span>", esc(t), esc(s))
+                    }
+                    (Some(t), None) => esc(t),
+                    _ => "<span class=\"muted\">unknown: no incarnation known</span>".into(),
+                },
                 format!("<span class=\"mono\">{}</span>", txt(&d["sha256"])),
                 match d["recovered_to"].as_str() {
                     Some(p) => format!("<a href=\"{}\">file</a>", esc(&href(p))),
@@ -176,6 +191,24 @@ fn deleted_rows(ds: &[&Value], cap: usize) -> Vec<Vec<String>> {
             ]
         })
         .collect()
+}
+
+/// A table of deleted rows, the runtime's own bookkeeping (class
+/// `runtime-metadata`: the daemon's rewritten config files, overlay
+/// `link`/`lower`/`work` entries) folded into a collapsed group.
+fn deleted_table(id: &str, ds: &[&Value], cap: usize) -> String {
+    let (book, files): (Vec<&Value>, Vec<&Value>) =
+        ds.iter().partition(|d| d["class"] == "runtime-metadata");
+    let mut s = table(id, DELETED_HEADS, &deleted_rows(&files, cap));
+    if !book.is_empty() {
+        let _ = write!(
+            s,
+            "<details class=\"bookkeeping\"><summary>runtime bookkeeping ({})</summary>{}</details>",
+            book.len(),
+            table(&format!("{id}-bookkeeping"), DELETED_HEADS, &deleted_rows(&book, cap))
+        );
+    }
+    s
 }
 
 /// A relative link to a written file: each path component percent-encoded.
@@ -197,13 +230,14 @@ fn href(p: &str) -> String {
 }
 
 const DELETED_HEADS: &[&str] = &[
-    "path",
+    "path (host path on hover)",
+    "container",
     "class",
     "inode",
     "size",
     "content",
     "name source",
-    "deleted (dtime)",
+    "deleted (source)",
     "sha256",
     "recovered",
 ];
@@ -369,11 +403,16 @@ fn container_section(r: &Value, c: &Value, removed: bool) -> String {
             } else {
                 "image"
             };
+            let lid = l["id"].as_str().unwrap_or("");
+            let shown = match lid.strip_suffix("-init") {
+                Some(base) => format!("{}-init", short(base, 12)),
+                None => short(lid, 12).to_string(),
+            };
             let _ = write!(
                 s,
                 "<div class=\"layer {cls}\">{} &nbsp; {} {}</div>",
                 esc(role),
-                esc(short(l["id"].as_str().unwrap_or(""), 12)),
+                esc(&shown),
                 l["chain_id"]
                     .as_str()
                     .map(|c| format!("(chain {})", esc(short(c, 12))))
@@ -409,17 +448,22 @@ fn container_section(r: &Value, c: &Value, removed: bool) -> String {
         .filter(|d| d["container"] == id)
         .collect();
     s.push_str("<h4>Deleted and recovered files</h4>");
-    s.push_str(&table(
+    s.push_str(&deleted_table(
         &format!("deleted-{}", esc(short(id, 12))),
-        DELETED_HEADS,
-        &deleted_rows(&ds, 2000),
+        &ds,
+        2000,
     ));
     if removed {
         let rows: Vec<Vec<String>> = arr(&c["recovered_files"])
             .iter()
             .map(|f| {
+                let p = if f["path"].is_null() {
+                    &f["host_path"]
+                } else {
+                    &f["path"]
+                };
                 vec![
-                    format!("<span class=\"mono\">{}</span>", txt(&f["path"])),
+                    format!("<span class=\"mono\">{}</span>", txt(p)),
                     txt(&f["area"]),
                     txt(&f["inode"]),
                     txt(&f["size"]),
@@ -428,6 +472,23 @@ fn container_section(r: &Value, c: &Value, removed: bool) -> String {
                 ]
             })
             .collect();
+        let ev: Vec<Vec<String>> = arr(&c["evidence"])
+            .iter()
+            .map(|e| {
+                vec![
+                    txt(&e["kind"]),
+                    format!("<span class=\"mono\">{}</span>", txt(&e["path"])),
+                    txt(&e["inode"]),
+                    txt(&e["note"]),
+                ]
+            })
+            .collect();
+        s.push_str("<h4>Rebuilt from</h4>");
+        s.push_str(&table(
+            &format!("removed-evidence-{}", esc(short(id, 12))),
+            &["evidence", "where", "inode", "note"],
+            &ev,
+        ));
         s.push_str("<h4>Files of the removed container</h4>");
         s.push_str(&table(
             &format!("removed-files-{}", esc(short(id, 12))),
@@ -435,6 +496,7 @@ fn container_section(r: &Value, c: &Value, removed: bool) -> String {
             &rows,
         ));
     }
+    s.push_str(&carving_html(&r["carving"], Some(id)));
     let fs: Vec<&Value> = arr(&r["findings"])
         .iter()
         .filter(|f| f["container"] == id)
@@ -448,6 +510,159 @@ fn container_section(r: &Value, c: &Value, removed: bool) -> String {
         ));
     }
     s.push_str("</div>");
+    s
+}
+
+/// Blocks per owner: a table and a bar per owner.
+fn attribution_html(a: &Value) -> String {
+    let mut s = format!(
+        "<section id=\"attribution\"><h2>Blocks per owner</h2><p class=\"muted\">attribution: {}. {}</p>",
+        txt(&a["status"]),
+        txt(&a["note"])
+    );
+    let owners = arr(&a["owners"]);
+    let total = |o: &Value| {
+        [
+            "blocks_allocated",
+            "blocks_deleted_recoverable",
+            "blocks_deleted_hint",
+            "blocks_carved",
+            "blocks_unattributed",
+        ]
+        .iter()
+        .map(|k| o[*k].as_u64().unwrap_or(0))
+        .sum::<u64>()
+    };
+    let max = owners.iter().map(total).max().unwrap_or(0).max(1);
+    let rows: Vec<Vec<String>> = owners
+        .iter()
+        .map(|o| {
+            let name = o["owner_name"]
+                .as_str()
+                .map(|n| format!("{} ", esc(n)))
+                .unwrap_or_default();
+            let t = total(o);
+            vec![
+                txt(&o["owner_kind"]),
+                format!(
+                    "{name}<span class=\"mono\">{}</span>",
+                    esc(short(o["owner"].as_str().unwrap_or(""), 16))
+                ),
+                txt(&o["blocks_allocated"]),
+                txt(&o["blocks_deleted_recoverable"]),
+                txt(&o["blocks_deleted_hint"]),
+                txt(&o["blocks_carved"]),
+                txt(&o["blocks_unattributed"]),
+                format!(
+                    "<span class=\"bar\" style=\"display:inline-block;height:.8em;background:hsl(210,70%,45%);width:{:.1}em\"></span> {t}",
+                    (t as f64 / max as f64) * 12.0
+                ),
+            ]
+        })
+        .collect();
+    s.push_str(&table(
+        "owners-table",
+        &[
+            "kind",
+            "owner",
+            "allocated",
+            "deleted, recoverable",
+            "deleted, hint",
+            "carved",
+            "unattributed",
+            "blocks",
+        ],
+        &rows,
+    ));
+    s.push_str("</section>");
+    s
+}
+
+/// Carved files with their owners: all of them, or those attributed to
+/// container `only`.
+fn carving_html(c: &Value, only: Option<&str>) -> String {
+    let files: Vec<&Value> = arr(&c["files"])
+        .iter()
+        .filter(|f| only.is_none_or(|id| f["attribution"]["owner"] == id))
+        .collect();
+    let rows: Vec<Vec<String>> = files
+        .iter()
+        .take(5000)
+        .map(|f| {
+            let a = &f["attribution"];
+            vec![
+                txt(&f["type"]),
+                txt(&f["offset"]),
+                txt(&f["length"]),
+                if f["exact"] == true {
+                    "exact".into()
+                } else {
+                    format!("bounded: {}", txt(&f["note"]))
+                },
+                format!(
+                    "{} <span class=\"mono\">{}</span> ({})",
+                    esc(a["owner_name"].as_str().unwrap_or("")),
+                    esc(short(a["owner"].as_str().unwrap_or("-"), 12)),
+                    txt(&a["confidence"])
+                ),
+                format!(
+                    "<span class=\"muted\">{}</span>",
+                    esc(&arr(&a["evidence"])
+                        .iter()
+                        .map(txt)
+                        .collect::<Vec<_>>()
+                        .join("; "))
+                ),
+                match f["file"].as_str() {
+                    Some(p) => format!("<a href=\"carved/{}\">file</a>", esc(&href(p))),
+                    None => "-".into(),
+                },
+            ]
+        })
+        .collect();
+    let heads = [
+        "type",
+        "offset",
+        "size",
+        "exact",
+        "owner (confidence)",
+        "evidence",
+        "file",
+    ];
+    match only {
+        Some(id) => {
+            if rows.is_empty() {
+                return String::new();
+            }
+            format!(
+                "<h4>Carved files attributed to it</h4>{}",
+                table(&format!("carved-{}", esc(short(id, 12))), &heads, &rows)
+            )
+        }
+        None => format!(
+            "<section id=\"carving\"><h2>Carved files</h2><p class=\"muted\">carving: {}; {} files, {} Docker traces</p>{}</section>",
+            txt(&c["status"]),
+            files.len(),
+            txt(&c["traces"]),
+            table("carved-table", &heads, &rows)
+        ),
+    }
+}
+
+/// A list of warnings or notes, or "none".
+fn messages_html(id: &str, title: &str, v: &Value) -> String {
+    let items = arr(v);
+    let mut s = format!("<section id=\"{id}\"><h2>{title}</h2>");
+    if items.is_empty() {
+        s.push_str("<p>none</p>");
+    } else {
+        s.push_str("<ul>");
+        for w in items.iter().take(1000) {
+            let _ = write!(s, "<li class=\"mono\">{}</li>", txt(w));
+        }
+        s.push_str("</ul>");
+    }
+    s.push_str("</section>");
     s
 }
 
@@ -514,11 +729,26 @@ pub fn report_html(r: &Value) -> String {
         &findings_rows(&all),
     ));
     b.push_str("</section><section id=\"containers\"><h2>Containers</h2>");
-    for c in live {
-        b.push_str(&container_section(r, c, false));
-    }
-    for c in gone {
-        b.push_str(&container_section(r, c, true));
+    // In order of interest: running at acquisition, removed, with
+    // findings, then the rest.
+    let with_findings = |c: &Value| findings.iter().any(|f| f["container"] == c["id"]);
+    let mut order: Vec<(u8, &Value, bool)> = live
+        .iter()
+        .map(|c| {
+            let rank = if c["running_at_acquisition"] == true {
+                0
+            } else if with_findings(c) {
+                2
+            } else {
+                3
+            };
+            (rank, c, false)
+        })
+        .chain(gone.iter().map(|c| (1, c, true)))
+        .collect();
+    order.sort_by_key(|x| x.0);
+    for (_, c, removed) in order {
+        b.push_str(&container_section(r, c, removed));
     }
     b.push_str("</section><section id=\"images\"><h2>Images and layers</h2>");
     let rows: Vec<Vec<String>> = arr(&r["docker"]["images"])
@@ -601,22 +831,12 @@ pub fn report_html(r: &Value) -> String {
     if n_cands > 5000 {
         let _ = write!(b, "<p>First 5000 of {n_cands}; all are in report.json.</p>");
     }
-    b.push_str(&table(
-        "deleted-table",
-        DELETED_HEADS,
-        &deleted_rows(&all, 5000),
-    ));
-    let _ = write!(
-        b,
-        "</section><section id=\"analysis\"><h2>Attribution and carving</h2><p>attribution: {} &middot; carving: {}</p></section>",
-        txt(&r["attribution"]["status"]),
-        txt(&r["carving"]["status"])
-    );
-    b.push_str("<section id=\"warnings\"><h2>Warnings</h2><ul>");
-    for w in arr(&r["warnings"]).iter().take(1000) {
-        let _ = write!(b, "<li class=\"mono\">{}</li>", txt(w));
-    }
-    b.push_str("</ul></section>");
+    b.push_str(&deleted_table("deleted-table", &all, 5000));
+    b.push_str("</section>");
+    b.push_str(&attribution_html(&r["attribution"]));
+    b.push_str(&carving_html(&r["carving"], None));
+    b.push_str(&messages_html("warnings", "Warnings", &r["warnings"]));
+    b.push_str(&messages_html("notes", "Notes", &r["notes"]));
     page(&format!("whiteout: {name}"), &b)
 }
 
