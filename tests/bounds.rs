@@ -342,3 +342,20 @@ fn cli_explains_itself() {
     assert_eq!(code, 2);
     assert!(err.contains("unknown kind \"nope\""), "{err}");
 }
+
+/// Every option and argument of every command says what it is.
+#[test]
+fn every_option_has_help() {
+    use clap::CommandFactory;
+    let root = whiteout::cli::Cli::command();
+    let mut missing = Vec::new();
+    for sub in root.get_subcommands() {
+        for a in sub.get_arguments() {
+            let id = a.get_id().as_str();
+            if id != "help" && id != "version" && a.get_help().is_none() {
+                missing.push(format!("{} --{id}", sub.get_name()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no help text: {missing:?}");
+}

@@ -481,3 +481,33 @@ fn damaged_structures_finish_with_exit_3() {
     let log = std::fs::read_to_string(out.join("scan.log")).unwrap();
     assert!(log.contains(" warning "));
 }
+
+/// A single unreadable image: exit 2 with one line, and OUTDIR/error.json
+/// says why (as for an image of a store).
+#[test]
+fn single_unreadable_image_writes_error_json() {
+    let base = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("scan-unreadable");
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(base.join("evidence")).unwrap();
+    let img = base.join("evidence").join("bad.img");
+    std::fs::write(&img, vec![0x5a; 8192]).unwrap();
+    let out = base.join("out");
+    let (code, _, err) = run(&[
+        "scan",
+        img.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let e: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("error.json")).unwrap()).unwrap();
+    assert_eq!(e["exit_code"], 2);
+    assert_eq!(e["image"], img.to_str().unwrap());
+    assert!(
+        e["error"].as_str().unwrap().contains("no superblock magic"),
+        "{e}"
+    );
+    assert!(!out.join("done.json").exists());
+}

@@ -148,6 +148,7 @@ pub enum Command {
         vol: VolumeOpts,
         /// Inode number.
         inode: u32,
+        /// Write JSON (JSON Lines for lists, one document for a single object).
         #[arg(long)]
         json: bool,
     },
@@ -173,6 +174,7 @@ pub enum Command {
     Roots {
         #[command(flatten)]
         vol: VolumeOpts,
+        /// Write JSON (JSON Lines for lists, one document for a single object).
         #[arg(long)]
         json: bool,
     },
@@ -195,6 +197,7 @@ pub enum Command {
     Images {
         #[command(flatten)]
         vol: VolumeOpts,
+        /// Write JSON (JSON Lines for lists, one document for a single object).
         #[arg(long)]
         json: bool,
     },
@@ -203,6 +206,7 @@ pub enum Command {
     Layers {
         #[command(flatten)]
         vol: VolumeOpts,
+        /// Write JSON (JSON Lines for lists, one document for a single object).
         #[arg(long)]
         json: bool,
     },
@@ -210,8 +214,10 @@ pub enum Command {
     Logs {
         #[command(flatten)]
         vol: VolumeOpts,
+        /// The container, by id (or a unique prefix) or name.
         #[arg(long, value_name = "ID|NAME")]
         container: String,
+        /// Write JSON (JSON Lines for lists, one document for a single object).
         #[arg(long)]
         json: bool,
     },
@@ -219,6 +225,7 @@ pub enum Command {
     Cat {
         #[command(flatten)]
         vol: VolumeOpts,
+        /// The container, by id (or a unique prefix) or name.
         #[arg(long, value_name = "ID|NAME")]
         container: String,
         /// Path inside the container.
@@ -228,6 +235,7 @@ pub enum Command {
     Export {
         #[command(flatten)]
         vol: VolumeOpts,
+        /// The container, by id (or a unique prefix) or name.
         #[arg(long, value_name = "ID|NAME")]
         container: String,
         /// Output tar file (never the image itself).
@@ -240,8 +248,10 @@ pub enum Command {
         vol: VolumeOpts,
         /// Absolute host path.
         path: Option<String>,
+        /// The inode number instead of a path.
         #[arg(long, value_name = "N", conflicts_with = "path")]
         inode: Option<u32>,
+        /// Write JSON (JSON Lines for lists, one document for a single object).
         #[arg(long)]
         json: bool,
     },
@@ -250,6 +260,7 @@ pub enum Command {
     Attribute {
         #[command(flatten)]
         vol: VolumeOpts,
+        /// Write JSON (JSON Lines for lists, one document for a single object).
         #[arg(long)]
         json: bool,
         /// The owner of each block in START-END (inclusive block numbers).
@@ -271,6 +282,7 @@ pub enum Command {
     Findings {
         #[command(flatten)]
         vol: VolumeOpts,
+        /// Write JSON (JSON Lines for lists, one document for a single object).
         #[arg(long)]
         json: bool,
     },

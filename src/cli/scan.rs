@@ -326,10 +326,10 @@ pub fn scan(a: &ScanArgs) -> Result<i32> {
                                 inp.path.display(),
                                 crate::util::escape::escape_str(&msg)
                             );
-                            if !single {
-                                if let Err(e2) = rscan::write_error(&out, &inp.path, &msg) {
-                                    eprintln!("whiteout: {}: {e2}", out.display());
-                                }
+                            // One image or many: OUTDIR says why (the safe
+                            // writer refuses a directory beside the evidence).
+                            if let Err(e2) = rscan::write_error(&out, &inp.path, &msg) {
+                                eprintln!("whiteout: {}: {e2}", out.display());
                             }
                             2
                         }
