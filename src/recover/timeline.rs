@@ -119,6 +119,22 @@ pub struct Incarnation {
 }
 
 impl Incarnation {
+    /// A new incarnation first seen at journal order `first` (`None`: in
+    /// the inode table only); nothing else known yet.
+    fn new(ino: u32, key: IncKey, mode: u16, first: Option<u32>) -> Incarnation {
+        Incarnation {
+            ino,
+            key,
+            mode,
+            first,
+            last_alive: None,
+            end: None,
+            death: None,
+            now: Now::Gone,
+            copy: None,
+            next: None,
+        }
+    }
     pub fn file_type(&self) -> FileType {
         FileType::from_mode(self.mode)
     }
@@ -248,18 +264,7 @@ impl Timeline {
         let i = match index.get(&(ino, key)) {
             Some(&i) => i,
             None => {
-                let i = self.push(Incarnation {
-                    ino,
-                    key,
-                    mode: copy.mode,
-                    first: Some(ord),
-                    last_alive: None,
-                    end: None,
-                    death: None,
-                    now: Now::Gone,
-                    copy: None,
-                    next: None,
-                });
+                let i = self.push(Incarnation::new(ino, key, copy.mode, Some(ord)));
                 index.insert((ino, key), i);
                 i
             }
@@ -320,18 +325,7 @@ impl Timeline {
             .find(|&i| self.incs[i as usize].key == key);
         let i = match found {
             Some(i) => i,
-            None => self.push(Incarnation {
-                ino,
-                key,
-                mode: rec.mode,
-                first: None,
-                last_alive: None,
-                end: None,
-                death: None,
-                now: Now::Gone,
-                copy: None,
-                next: None,
-            }),
+            None => self.push(Incarnation::new(ino, key, rec.mode, None)),
         };
         let inc = &mut self.incs[i as usize];
         inc.mode = rec.mode;
