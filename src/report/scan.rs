@@ -22,6 +22,7 @@ use crate::recover::{self, ContentState, Recovery};
 use crate::util::escape::json_name;
 use crate::util::time::{parse_rfc3339, Timestamp};
 use crate::{image, Error, Result};
+use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -244,13 +245,148 @@ fn docker_time(s: &Option<String>) -> Option<Timestamp> {
         .and_then(parse_rfc3339)
 }
 
+/// A buffered output file (the bodyfile, timeline.jsonl).
+type OutFile = std::io::BufWriter<std::fs::File>;
+type TimelineFile = Timeline<OutFile>;
+
 /// Scan one image into `out` (created; must not hold the evidence).
+///
+/// A pipeline of phases: custody, the filesystem, Docker beside the
+/// recovery, attribution and classification beside the walks (bodyfile,
+/// timeline, merged views, recovered files), deleted rows, Docker events,
+/// the block map, the end-of-run custody check, then the report files.
+/// Each phase's results are held here until the end of the scan; only the
+/// deleted names are freed early (in `docker_and_recovery`).
 pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome> {
     let started = now();
     let dir = SafeDir::create(out, &[img])?;
     // Custody, then the filesystem: a missing or unreadable image, or a
     // hash mismatch, leaves any earlier report in place.
     let cust = custody(img, opts)?;
+    let opened = open_filesystem(img, opts)?;
+    clear_outputs(dir.root())?;
+    let mut log = start_log(&dir, img, opts, &cust, &opened)?;
+    let fs = &opened.fs;
+    let sp = hashing::spinner("docker", opts.quiet);
+    let ctx = Ctx {
+        fs,
+        dir: &dir,
+        img,
+        opts,
+        sp: &sp,
+    };
+    let mut an = docker_and_recovery(&ctx, &mut log);
+    // Bodyfile, merged views (whiteouts), timeline.
+    let mut body = dir.create_root_file_sized("bodyfile", 1 << 20)?;
+    let mut tl = Timeline::new(dir.create_root_file_sized("timeline.jsonl", 1 << 20)?);
+    let tl_lock = std::sync::Mutex::new(&mut tl);
+    let (order, group) = walk_order(&an.host);
+    let listings = crate::docker::overlay::ListingCache::new(300_000);
+    let walker = Walker {
+        fs,
+        host: &an.host,
+        dir: &dir,
+        order: &order,
+        group: &group,
+        listings: &listings,
+        tl: &tl_lock,
+    };
+    let (cl, walked) = classify_and_walk(
+        &ctx,
+        &mut log,
+        &an.host,
+        &mut an.gone,
+        &an.rec,
+        &walker,
+        &mut body,
+    )?;
+    let mut walks = finish_walks(fs, &mut log, &an.host, &order, walked)?;
+    walks.body_rows += deleted_rows(&mut body, &mut tl, &an.rec, &cl)?;
+    log.phase_done("deleted rows");
+    docker_events(fs, &mut log, &mut tl, &an.host, &an.gone)?;
+    let timeline_rows = tl.rows;
+    let histogram = tl.finish(60)?;
+    log.phase_done("docker events and timeline");
+
+    sp.finish_and_clear();
+
+    // Block map.
+    let block_map = block_map(fs, &an.rec, 2048);
+    log.phase_done("block map");
+
+    let end = end_custody(img, opts, &cust, &mut log)?;
+
+    // report.json
+    // One candidate's row. Built on demand: report.json streams them (234k
+    // candidates made a 460 MB array, about 4 GiB as one in-memory Value).
+    let cands = Candidates {
+        rec: &an.rec,
+        cl: &cl,
+        written_to: &walks.written_to,
+    };
+    let n_candidates = cl.classes.len();
+    let removed_json: Vec<Value> = an
+        .gone
+        .iter()
+        .map(|g| {
+            let mut v = serde_json::to_value(&g.container).unwrap_or_default();
+            if let Value::Object(m) = &mut v {
+                m.insert("recovered_files".into(), json!(g.files));
+            }
+            v
+        })
+        .collect();
+    let exit_code = if log.warnings.is_empty() { 0 } else { 3 };
+    let finished = now();
+    let report = assemble_report(&ReportInput {
+        img,
+        opts,
+        started,
+        finished,
+        cust: &cust,
+        end: &end,
+        opened: &opened,
+        an: &an,
+        cl: &cl,
+        walks: &walks,
+        timeline_rows,
+        histogram: &histogram,
+        block_map: &block_map,
+        removed_json: &removed_json,
+        log: &log,
+        exit_code,
+        n_candidates,
+    });
+    write_outputs(&dir, &mut log, report, &cands, n_candidates, exit_code)?;
+    // The completion marker, last.
+    write_done(&dir, img, &cust, finished, exit_code)?;
+    Ok(Outcome {
+        exit_code,
+        warnings: log.warnings.len(),
+    })
+}
+
+/// What every phase reads: the filesystem, the output directory, the
+/// evidence's path and the options.
+struct Ctx<'a> {
+    fs: &'a Filesystem,
+    dir: &'a SafeDir,
+    img: &'a Path,
+    opts: &'a ScanOptions,
+    /// The progress line (hidden with --quiet or off a terminal).
+    sp: &'a ProgressBar,
+}
+
+/// The evidence opened down to its ext4 filesystem.
+struct Opened {
+    ev: image::Evidence,
+    src: image::Source,
+    loc: crate::ext4::volume::Located,
+    fs: Filesystem,
+}
+
+/// Open the evidence, find the ext4 volume (partition, LVM) and open it.
+fn open_filesystem(img: &Path, opts: &ScanOptions) -> Result<Opened> {
     let ev = image::open_evidence(img)?;
     let src = ev.source.clone();
     let loc = locate_lvm(
@@ -266,7 +402,18 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         }
         other => other,
     })?;
-    clear_outputs(dir.root())?;
+    Ok(Opened { ev, src, loc, fs })
+}
+
+/// scan.log, begun with the evidence, its container, partitions and
+/// filesystem.
+fn start_log(
+    dir: &SafeDir,
+    img: &Path,
+    opts: &ScanOptions,
+    cust: &Custody,
+    opened: &Opened,
+) -> Result<Log> {
     let mut log = Log {
         w: dir.create_root_file("scan.log")?,
         warnings: Vec::new(),
@@ -284,15 +431,30 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             h.bytes, h.md5, h.sha1, h.sha256
         ));
     }
-    log_container(&mut log, &ev, opts.hash);
+    log_container(&mut log, &opened.ev, opts.hash);
     // Partitions and filesystem.
-    if let Some(n) = &loc.note {
+    if let Some(n) = &opened.loc.note {
         log.info(n);
     }
-    log.warn_all("partitions", &loc.table.warnings);
-    log.warn_all("filesystem", &fs.take_warnings());
-    let sp = hashing::spinner("docker", opts.quiet);
+    log.warn_all("partitions", &opened.loc.table.warnings);
+    log.warn_all("filesystem", &opened.fs.take_warnings());
+    Ok(log)
+}
 
+/// Docker (roots, images, layers with integrity and marks, containers)
+/// and the deleted-file analysis, and the removed containers found from
+/// the deleted names.
+struct Analysis {
+    host: DockerHost,
+    /// Each layer with its integrity and whiteout marks.
+    layers: Vec<Value>,
+    /// The recovery, without its deleted names (freed once read).
+    rec: Recovery,
+    gone: Vec<RemovedContainer>,
+}
+
+fn docker_and_recovery(ctx: &Ctx, log: &mut Log) -> Analysis {
+    let (fs, sp) = (ctx.fs, ctx.sp);
     // Docker (roots, images, layers, containers; layer verification) and
     // the deleted-file analysis are independent: they run side by side.
     log.info("docker: roots, images, layers, containers");
@@ -304,14 +466,14 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     // pool thread, glibc kept its freed memory apart: about 40 MB at 5M).
     let ((host, layers), mut rec): ((DockerHost, Vec<Value>), Recovery) = std::thread::scope(|s| {
         let docker = s.spawn(|| {
-            let host = DockerHost::load(&fs);
+            let host = DockerHost::load(fs);
             // Layers are verified on every core (tar-split CRCs read each
             // file).
             let layers = host
                 .layers
                 .par_iter()
                 .map(|l| {
-                    let integrity = tarsplit::verify_layer(&fs, l);
+                    let integrity = tarsplit::verify_layer(fs, l);
                     let fmt = if l.driver == "aufs" {
                         LayerFormat::Aufs
                     } else {
@@ -319,7 +481,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
                     };
                     let marks = l
                         .dir_inode
-                        .map(|d| layer_marks(&fs, d, fmt))
+                        .map(|d| layer_marks(fs, d, fmt))
                         .unwrap_or_default();
                     json!({"layer": l, "integrity": integrity, "whiteouts": marks.whiteouts,
                            "opaque_dirs": marks.opaque_dirs, "redirects": marks.redirects})
@@ -327,7 +489,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
                 .collect();
             (host, layers)
         });
-        let rec = recover::analyse(&fs, &recover::Options::default());
+        let rec = recover::analyse(fs, &recover::Options::default());
         let docker = docker
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
@@ -339,36 +501,38 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     // Removed containers are found from the deleted names (merged with
     // carved traces below). No later phase reads the names, so they are
     // freed before the attribution map is built (about 15 MB at 5M inodes).
-    let mut gone: Vec<RemovedContainer> = if host.roots.is_empty() {
+    let gone: Vec<RemovedContainer> = if host.roots.is_empty() {
         Vec::new()
     } else {
-        removed::find_removed(&fs, &host, &rec)
+        removed::find_removed(fs, &host, &rec)
     };
     rec.names = Vec::new();
-    let rec = rec;
-    // Bodyfile, merged views (whiteouts), timeline.
-    let mut body = dir.create_root_file_sized("bodyfile", 1 << 20)?;
-    let mut tl = Timeline::new(dir.create_root_file_sized("timeline.jsonl", 1 << 20)?);
-    let bw = |body: &mut std::io::BufWriter<std::fs::File>, r: &Row| {
-        body.write_all(r.line().as_bytes())
-            .map_err(|e| Error::io("bodyfile", e))
-    };
-    let mut body_rows = 0u64;
-    // Host live files (task 0) and each container's merged view (tasks
-    // 1..): run on every core, their bodyfile rows written in this order.
-    // Only task 0 writes timeline events.
-    enum Part {
-        Host(Result<u64>),
-        Container(u64, Vec<Whiteout>, Option<String>),
+    Analysis {
+        host,
+        layers,
+        rec,
+        gone,
     }
-    let tl_lock = std::sync::Mutex::new(&mut tl);
-    // Containers of one image are walked one after another, so their
-    // shared image-layer listings stay in the cache (about 340 bytes an
-    // entry). Their bodyfile rows follow that order; report.json keeps
-    // the containers' own order. A tree larger than the cap keeps its
-    // first 300k entries: on the large Docker host (a 455k-entry image)
-    // caps of 200k to 600k ran the phase in about the same time, and 100k
-    // took half as long again.
+}
+
+/// One walk's result: the host's rows (task 0), or a container's rows,
+/// whiteouts and error.
+enum Part {
+    Host(Result<u64>),
+    Container(u64, Vec<Whiteout>, Option<String>),
+}
+
+/// The order in which the containers are walked, and each one's cache
+/// group.
+///
+/// Containers of one image are walked one after another, so their
+/// shared image-layer listings stay in the cache (about 340 bytes an
+/// entry). Their bodyfile rows follow that order; report.json keeps
+/// the containers' own order. A tree larger than the cap keeps its
+/// first 300k entries: on the large Docker host (a 455k-entry image)
+/// caps of 200k to 600k ran the phase in about the same time, and 100k
+/// took half as long again.
+fn walk_order(host: &DockerHost) -> (Vec<usize>, Vec<usize>) {
     let mut order: Vec<usize> = (0..host.containers.len()).collect();
     order.sort_by_key(|&i| host.containers.get(i).map(|c| c.image.clone()));
     // Cache group of each task: the position of its image's first
@@ -387,56 +551,108 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         };
         group.push(g);
     }
-    let listings = crate::docker::overlay::ListingCache::new(300_000);
-    let task = |t: usize, w: &mut crate::util::ordered::OrderedWriter| -> Part {
-        let mut line = Vec::new();
-        let mut put = |w: &mut crate::util::ordered::OrderedWriter, r: &Row| {
-            line.clear();
-            r.push_line(&mut line);
-            w.write_all(&line).map_err(|e| Error::io("bodyfile", e))
-        };
-        let Some(c) = t
+    (order, group)
+}
+
+/// The bodyfile walks: host live files (task 0) and each container's
+/// merged view (tasks 1..), run on every core, their bodyfile rows
+/// written in this order. Only task 0 writes timeline events.
+struct Walker<'a, 'b> {
+    fs: &'a Filesystem,
+    host: &'a DockerHost,
+    dir: &'a SafeDir,
+    order: &'a [usize],
+    group: &'a [usize],
+    listings: &'a crate::docker::overlay::ListingCache,
+    tl: &'a std::sync::Mutex<&'b mut TimelineFile>,
+}
+
+/// One bodyfile row into a walk's ordered output.
+fn put_row(line: &mut Vec<u8>, w: &mut crate::util::ordered::OrderedWriter, r: &Row) -> Result<()> {
+    line.clear();
+    r.push_line(line);
+    w.write_all(line).map_err(|e| Error::io("bodyfile", e))
+}
+
+impl Walker<'_, '_> {
+    /// The walks write the bodyfile (host rows, then each container's
+    /// merged view) and the host's timeline events. 256 MB of out-of-turn
+    /// output stays in memory: 8 MB per task spilled about 1 GB on the
+    /// large Docker host, each spilled byte written, read back and written
+    /// again.
+    fn run(&self, body: &mut OutFile) -> std::io::Result<Vec<Part>> {
+        crate::util::ordered::run(
+            self.host.containers.len() + 1,
+            rayon::current_num_threads(),
+            256 << 20,
+            Some(&|i| self.dir.scratch_file(i)),
+            body,
+            &|t, w| self.task(t, w),
+        )
+    }
+
+    fn task(&self, t: usize, w: &mut crate::util::ordered::OrderedWriter) -> Part {
+        match t
             .checked_sub(1)
-            .and_then(|i| order.get(i))
-            .and_then(|&i| host.containers.get(i))
-        else {
-            let Ok(mut tl) = tl_lock.lock() else {
-                return Part::Host(Err(Error::io(
-                    "timeline.jsonl",
-                    std::io::Error::other("lock poisoned"),
-                )));
-            };
-            let mut rows = 0u64;
-            let mut walk_err: Option<Error> = None;
-            let r = fs.walk(ROOT_INO, b"", &mut |e| {
-                if walk_err.is_some() {
-                    return;
-                }
-                let Ok(i) = fs.inode(e.entry.inode) else {
-                    return;
-                };
-                let r = Row::of_inode(e.path, None, false, Some(e.entry.dirent_type()), &i);
-                if let Err(x) = put(w, &r) {
-                    walk_err = Some(x);
-                    return;
-                }
-                rows += 1;
-                if let Err(x) = file_events(&mut tl, &r, None, None) {
-                    walk_err = Some(x);
-                }
-            });
-            return Part::Host(match (r, walk_err) {
-                (Err(e), _) | (_, Some(e)) => Err(e),
-                _ => Ok(rows),
-            });
+            .and_then(|i| self.order.get(i))
+            .and_then(|&i| self.host.containers.get(i))
+        {
+            Some(c) => self.container(t, c, w),
+            None => self.host_files(w),
+        }
+    }
+
+    /// The host's live files: bodyfile rows and timeline events.
+    fn host_files(&self, w: &mut crate::util::ordered::OrderedWriter) -> Part {
+        let fs = self.fs;
+        let mut line = Vec::new();
+        let Ok(mut tl) = self.tl.lock() else {
+            return Part::Host(Err(Error::io(
+                "timeline.jsonl",
+                std::io::Error::other("lock poisoned"),
+            )));
         };
+        let mut rows = 0u64;
+        let mut walk_err: Option<Error> = None;
+        let r = fs.walk(ROOT_INO, b"", &mut |e| {
+            if walk_err.is_some() {
+                return;
+            }
+            let Ok(i) = fs.inode(e.entry.inode) else {
+                return;
+            };
+            let r = Row::of_inode(e.path, None, false, Some(e.entry.dirent_type()), &i);
+            if let Err(x) = put_row(&mut line, w, &r) {
+                walk_err = Some(x);
+                return;
+            }
+            rows += 1;
+            if let Err(x) = file_events(&mut tl, &r, None, None) {
+                walk_err = Some(x);
+            }
+        });
+        Part::Host(match (r, walk_err) {
+            (Err(e), _) | (_, Some(e)) => Err(e),
+            _ => Ok(rows),
+        })
+    }
+
+    /// One container's merged view (task `t`): rows and whiteouts.
+    fn container(
+        &self,
+        t: usize,
+        c: &crate::docker::Container,
+        w: &mut crate::util::ordered::OrderedWriter,
+    ) -> Part {
+        let fs = self.fs;
+        let mut line = Vec::new();
         let name = c.display_name();
         let g = t
             .checked_sub(1)
-            .and_then(|i| group.get(i))
+            .and_then(|i| self.group.get(i))
             .copied()
             .unwrap_or(0);
-        let view = MergedView::of_container(&fs, &host, c).with_cache(&listings, g);
+        let view = MergedView::of_container(fs, self.host, c).with_cache(self.listings, g);
         let mut whs: Vec<Whiteout> = Vec::new();
         let mut rows = 0u64;
         let res = view.root().and_then(|root| {
@@ -452,7 +668,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
                         ..Row::of_inode(&e.path, Some(&name), false, None, i)
                     };
                     rows += 1;
-                    put(w, &r)
+                    put_row(&mut line, w, &r)
                 },
                 &mut |wh| {
                     whs.push(wh.clone());
@@ -465,147 +681,199 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             let Some(h) = wh.hidden.first() else { continue };
             let Ok(i) = fs.inode(h.inode) else { continue };
             let r = Row::of_inode(&wh.path, Some(&name), true, None, &i);
-            if let Err(e) = put(w, &r) {
+            if let Err(e) = put_row(&mut line, w, &r) {
                 err.get_or_insert(format!("container {name}: {e}"));
                 break;
             }
             rows += 1;
         }
         Part::Container(rows, whs, err)
-    };
-    // The walks write the bodyfile (host rows, then each container's
-    // merged view) and the host's timeline events. 256 MB of out-of-turn
-    // output stays in memory: 8 MB per task spilled about 1 GB on the
-    // large Docker host, each spilled byte written, read back and written
-    // again.
-    let walks = |body: &mut std::io::BufWriter<std::fs::File>| {
-        crate::util::ordered::run(
-            host.containers.len() + 1,
-            rayon::current_num_threads(),
-            256 << 20,
-            Some(&|i| dir.scratch_file(i)),
-            body,
-            &task,
+    }
+}
+
+/// Attribution, carving, removed containers, classification and
+/// findings: what the deleted rows, recovered files and report read.
+struct Classified<'a> {
+    attributor: crate::attribute::Attributor<'a>,
+    carving: Value,
+    classes: Classes<'a>,
+    found: Vec<Finding>,
+    /// Names of containers, live and removed, by id.
+    cname: HashMap<String, String>,
+}
+
+fn classify<'a>(
+    ctx: &Ctx<'a>,
+    log: &mut Log,
+    host: &DockerHost,
+    gone: &mut Vec<RemovedContainer>,
+    rec: &'a Recovery,
+) -> Result<Classified<'a>> {
+    let fs = ctx.fs;
+    let attributor = crate::attribute::Attributor::with_docker(
+        fs,
+        (!host.roots.is_empty()).then_some(host),
+        &gone[..],
+        rec,
+    );
+    log.phase_done("attribution");
+    log.warn_all("recovery", &rec.warnings);
+    // Carving (unallocated space; blocks recovered through metadata are
+    // left out so only new material is reported). Its Docker traces feed
+    // the removed-container report.
+    let (carving, traces) = if ctx.opts.carve {
+        ctx.sp.set_message("carving");
+        log.info("carving unallocated space");
+        carving_section(fs, ctx.dir, ctx.img, rec, &attributor)?
+    } else {
+        (
+            json!({"status": "skipped", "reason": "--no-carve", "files": []}),
+            Vec::new(),
         )
     };
+    if !host.roots.is_empty() {
+        removed::merge_carved(gone, host, &traces);
+    }
+    let classes = Classes::new(Some((host, &gone[..])), &rec.candidates);
+    let mut fws = Vec::new();
+    let found: Vec<Finding> = findings::collect(fs, &host.roots, &host.containers, &mut fws);
+    log.warn_all("findings", &fws);
+    log.phase_done("carving, removed containers, classification, findings");
+
+    // Names of containers, live and removed, by id.
+    let mut cname: HashMap<String, String> = Default::default();
+    for c in host
+        .containers
+        .iter()
+        .chain(gone.iter().map(|g| &g.container))
+    {
+        cname.insert(c.id.clone(), c.display_name());
+    }
+    Ok(Classified {
+        attributor,
+        carving,
+        classes,
+        found,
+        cname,
+    })
+}
+
+/// The recovered files and their manifest, with each written candidate's
+/// path (`recovered/...`).
+fn write_recovered_files(
+    ctx: &Ctx,
+    rdir: &SafeDir,
+    rec: &Recovery,
+    cl: &Classified,
+) -> Result<(recovered::Written, HashMap<usize, String>)> {
+    let written_to: std::cell::RefCell<HashMap<usize, String>> = Default::default();
+    let written = recovered::write_recovered(
+        ctx.fs,
+        rdir,
+        &rec.candidates,
+        recovered::Filter::default(),
+        &|i, m| {
+            if let Some(p) = m.get("written_to").and_then(|v| v.as_str()) {
+                written_to.borrow_mut().insert(i, format!("recovered/{p}"));
+            }
+            let (Some(k), Some(c)) = (cl.classes.get(i), rec.candidates.get(i)) else {
+                return;
+            };
+            m.insert("class".into(), json!(k.kind));
+            m.insert("container".into(), json!(k.container));
+            m.insert(
+                "container_name".into(),
+                json!(k.container.as_ref().and_then(|id| cl.cname.get(id))),
+            );
+            m.insert("layer".into(), json!(k.layer));
+            m.insert("container_path".into(), json!(json_name(k.path(c))));
+            m.insert(
+                "attribution".into(),
+                candidate_attribution(&cl.attributor, i),
+            );
+        },
+    )?;
+    Ok((written, written_to.into_inner()))
+}
+
+/// The walks' and the recovered files' results, not yet checked.
+struct Walked {
+    parts: std::io::Result<Vec<Part>>,
+    recovered: Result<(recovered::Written, HashMap<usize, String>)>,
+}
+
+/// Attribution and classification beside the walks, then the recovered
+/// files beside the rest of the walks.
+fn classify_and_walk<'a>(
+    ctx: &Ctx<'a>,
+    log: &mut Log,
+    host: &DockerHost,
+    gone: &mut Vec<RemovedContainer>,
+    rec: &'a Recovery,
+    walker: &Walker,
+    body: &mut OutFile,
+) -> Result<(Classified<'a>, Walked)> {
     // With containers, the walks start now, beside the attribution (one
     // core) and classification: none of them reads the other's results.
     // Without, the host walk runs later on this thread, in its malloc
     // arena (a new thread's arena added 30 MB at 5M inodes).
     let early = !host.containers.is_empty();
-    let body_ref = &mut body;
-    let (parts, recovered_res, attributor, carving, classes, found, cname) =
-        std::thread::scope(|s| -> Result<_> {
-            let (early_walks, late_body) = if early {
-                (Some(s.spawn(|| walks(body_ref))), None)
-            } else {
-                (None, Some(body_ref))
-            };
-            let attributor = crate::attribute::Attributor::with_docker(
-                &fs,
-                (!host.roots.is_empty()).then_some(&host),
-                &gone,
-                &rec,
-            );
-            log.phase_done("attribution");
-            log.warn_all("recovery", &rec.warnings);
-            // Carving (unallocated space; blocks recovered through metadata are
-            // left out so only new material is reported). Its Docker traces feed
-            // the removed-container report.
-            let (carving, traces) = if opts.carve {
-                sp.set_message("carving");
-                log.info("carving unallocated space");
-                carving_section(&fs, &dir, img, &rec, &attributor)?
-            } else {
-                (
-                    json!({"status": "skipped", "reason": "--no-carve", "files": []}),
-                    Vec::new(),
-                )
-            };
-            if !host.roots.is_empty() {
-                removed::merge_carved(&mut gone, &host, &traces);
-            }
-            let classes = Classes::new(Some((&host, &gone)), &rec.candidates);
-            let mut fws = Vec::new();
-            let found: Vec<Finding> =
-                findings::collect(&fs, &host.roots, &host.containers, &mut fws);
-            log.warn_all("findings", &fws);
-            log.phase_done("carving, removed containers, classification, findings");
+    std::thread::scope(|s| -> Result<_> {
+        let (early_walks, late_body) = if early {
+            (Some(s.spawn(|| walker.run(body))), None)
+        } else {
+            (None, Some(body))
+        };
+        let cl = classify(ctx, log, host, gone, rec)?;
 
-            // Names of containers, live and removed, by id.
-            let mut cname: std::collections::HashMap<String, String> = Default::default();
-            for c in host
-                .containers
-                .iter()
-                .chain(gone.iter().map(|g| &g.container))
-            {
-                cname.insert(c.id.clone(), c.display_name());
-            }
-
-            sp.set_message("bodyfile, timeline and recovered files");
-            // Recovered files are written meanwhile, on a thread of their own:
-            // mostly file I/O, which overlaps the walks' CPU work.
-            let rdir = SafeDir::create(&dir.root().join("recovered"), &[img])?;
-            let write_recovered = || -> Result<(recovered::Written, HashMap<usize, String>)> {
-                let written_to: std::cell::RefCell<HashMap<usize, String>> = Default::default();
-                let written = recovered::write_recovered(
-                    &fs,
-                    &rdir,
-                    &rec.candidates,
-                    recovered::Filter::default(),
-                    &|i, m| {
-                        if let Some(p) = m.get("written_to").and_then(|v| v.as_str()) {
-                            written_to.borrow_mut().insert(i, format!("recovered/{p}"));
-                        }
-                        let (Some(k), Some(c)) = (classes.get(i), rec.candidates.get(i)) else {
-                            return;
-                        };
-                        m.insert("class".into(), json!(k.kind));
-                        m.insert("container".into(), json!(k.container));
-                        m.insert(
-                            "container_name".into(),
-                            json!(k.container.as_ref().and_then(|id| cname.get(id))),
-                        );
-                        m.insert("layer".into(), json!(k.layer));
-                        m.insert("container_path".into(), json!(json_name(k.path(c))));
-                        m.insert("attribution".into(), candidate_attribution(&attributor, i));
-                    },
-                )?;
-                Ok((written, written_to.into_inner()))
+        ctx.sp.set_message("bodyfile, timeline and recovered files");
+        // Recovered files are written meanwhile, on a thread of their own:
+        // mostly file I/O, which overlaps the walks' CPU work.
+        let rdir = SafeDir::create(&ctx.dir.root().join("recovered"), &[ctx.img])?;
+        let (parts, recovered) = std::thread::scope(|s2| {
+            let rh = s2.spawn(|| write_recovered_files(ctx, &rdir, rec, &cl));
+            let parts = match (early_walks, late_body) {
+                (Some(h), _) => h
+                    .join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("bodyfile walks failed"))),
+                (None, Some(b)) => walker.run(b),
+                (None, None) => Ok(Vec::new()),
             };
-            let (parts, recovered_res) = std::thread::scope(|s2| {
-                let rh = s2.spawn(write_recovered);
-                let parts = match (early_walks, late_body) {
-                    (Some(h), _) => h
-                        .join()
-                        .unwrap_or_else(|_| Err(std::io::Error::other("bodyfile walks failed"))),
-                    (None, Some(b)) => walks(b),
-                    (None, None) => Ok(Vec::new()),
-                };
-                let r = rh.join().unwrap_or_else(|_| {
-                    Err(Error::io(
-                        "recovered files",
-                        std::io::Error::other("writer thread failed"),
-                    ))
-                });
-                (parts, r)
+            let r = rh.join().unwrap_or_else(|_| {
+                Err(Error::io(
+                    "recovered files",
+                    std::io::Error::other("writer thread failed"),
+                ))
             });
-            Ok((
-                parts,
-                recovered_res,
-                attributor,
-                carving,
-                classes,
-                found,
-                cname,
-            ))
-        })?;
-    let parts = parts.map_err(|e| Error::io("bodyfile", e))?;
-    let (written, written_to) = recovered_res?;
+            (parts, r)
+        });
+        Ok((cl, Walked { parts, recovered }))
+    })
+}
+
+/// The walks' totals: bodyfile rows, whiteouts per container (in the
+/// containers' order), the recovered files.
+struct Walks {
+    body_rows: u64,
+    whiteouts: Vec<Value>,
+    written: recovered::Written,
+    written_to: HashMap<usize, String>,
+}
+
+fn finish_walks(
+    fs: &Filesystem,
+    log: &mut Log,
+    host: &DockerHost,
+    order: &[usize],
+    walked: Walked,
+) -> Result<Walks> {
+    let parts = walked.parts.map_err(|e| Error::io("bodyfile", e))?;
+    let (written, written_to) = walked.recovered?;
     log.info(&format!(
         "recovered: {} candidates, {} files written, {} not written (path taken by another candidate; see recovered/manifest.jsonl)",
         written.listed, written.written, written.not_written
     ));
+    let mut body_rows = 0u64;
     let mut whiteouts: Vec<Value> = vec![Value::Null; host.containers.len()];
     let mut containers = order.iter();
     for p in parts {
@@ -636,9 +904,29 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
     log.phase_done(
         "host bodyfile and timeline, merged views (begun beside the attribution), recovered files (side by side)",
     );
-    // Deleted candidates: host path, and the in-container path.
+    Ok(Walks {
+        body_rows,
+        whiteouts,
+        written,
+        written_to,
+    })
+}
+
+/// Deleted candidates' bodyfile rows and timeline events: host path, and
+/// the in-container path. Returns the rows written.
+fn deleted_rows(
+    body: &mut OutFile,
+    tl: &mut TimelineFile,
+    rec: &Recovery,
+    cl: &Classified,
+) -> Result<u64> {
+    let bw = |body: &mut OutFile, r: &Row| {
+        body.write_all(r.line().as_bytes())
+            .map_err(|e| Error::io("bodyfile", e))
+    };
+    let mut body_rows = 0u64;
     for (i, c) in rec.candidates.iter().enumerate() {
-        let Some(k) = classes.get(i) else { break };
+        let Some(k) = cl.classes.get(i) else { break };
         let mode = if c.mode == 0 {
             type_bits(c.file_type)
         } else {
@@ -661,22 +949,32 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             ctime: c.ctime.get(),
             crtime: c.crtime.get(),
         };
-        bw(&mut body, &r)?;
+        bw(body, &r)?;
         body_rows += 1;
-        let cn = k.container.as_ref().and_then(|id| cname.get(id));
-        file_events(&mut tl, &r, c.dtime.get(), cn.map(|s| s.as_str()))?;
+        let cn = k.container.as_ref().and_then(|id| cl.cname.get(id));
+        file_events(tl, &r, c.dtime.get(), cn.map(|s| s.as_str()))?;
         // The in-container row only where the path is inside the container
         // (its r/w or init layer's diff/), not a host path under it.
         if let Some(n) = cn.filter(|_| k.path(c) != &c.path[..]) {
             r.name = k.path(c);
             r.prefix = Some(n);
-            bw(&mut body, &r)?;
+            bw(body, &r)?;
             body_rows += 1;
         }
     }
     body.flush().map_err(|e| Error::io("bodyfile", e))?;
-    log.phase_done("deleted rows");
-    // Docker events.
+    Ok(body_rows)
+}
+
+/// Docker events on the timeline: containers created, started and
+/// finished, their log lines, images created.
+fn docker_events(
+    fs: &Filesystem,
+    log: &mut Log,
+    tl: &mut TimelineFile,
+    host: &DockerHost,
+    gone: &[RemovedContainer],
+) -> Result<()> {
     for c in host
         .containers
         .iter()
@@ -704,7 +1002,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             }
         }
         let mut lws = Vec::new();
-        for l in logs::read_logs(&fs, c, &mut lws) {
+        for l in logs::read_logs(fs, c, &mut lws) {
             if let Some(ts) = l.time.as_deref().and_then(parse_rfc3339) {
                 let mut g = f.clone();
                 g.insert("stream".into(), json!(l.stream));
@@ -734,17 +1032,18 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             )?;
         }
     }
-    let timeline_rows = tl.rows;
-    let histogram = tl.finish(60)?;
-    log.phase_done("docker events and timeline");
+    Ok(())
+}
 
-    sp.finish_and_clear();
+/// The end-of-run custody check.
+struct EndCheck {
+    state: FileState,
+    size_ok: bool,
+    mtime_ok: bool,
+    hash_ok: Option<bool>,
+}
 
-    // Block map.
-    let block_map = block_map(&fs, &rec, 2048);
-    log.phase_done("block map");
-
-    // End-of-run custody check.
+fn end_custody(img: &Path, opts: &ScanOptions, cust: &Custody, log: &mut Log) -> Result<EndCheck> {
     let end_state = hashing::file_state(img)?;
     let end_hashes = match &cust.hashes {
         Some(_) => Some(hashing::hash_image(img, opts.quiet, "verifying hashes")?),
@@ -759,52 +1058,84 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             "the evidence changed during the scan (size, mtime or hash differs)",
         );
     }
+    Ok(EndCheck {
+        state: end_state,
+        size_ok,
+        mtime_ok,
+        hash_ok,
+    })
+}
 
-    // report.json
-    // One candidate's row. Built on demand: report.json streams them (234k
-    // candidates made a 460 MB array, about 4 GiB as one in-memory Value).
-    let cand_json = |i: usize| -> Value {
-        let (Some(c), Some(k)) = (rec.candidates.get(i), classes.get(i)) else {
+/// The deleted candidates' report rows, built on demand.
+struct Candidates<'r, 'a> {
+    rec: &'r Recovery,
+    cl: &'r Classified<'a>,
+    written_to: &'r HashMap<usize, String>,
+}
+
+impl Candidates<'_, '_> {
+    /// One candidate's row.
+    fn row(&self, i: usize) -> Value {
+        let (Some(c), Some(k)) = (self.rec.candidates.get(i), self.cl.classes.get(i)) else {
             return Value::Null;
         };
         let mut v = candidate_json(c);
         if let Value::Object(m) = &mut v {
-            m.insert("recovered_to".into(), json!(written_to.get(&i)));
+            m.insert("recovered_to".into(), json!(self.written_to.get(&i)));
             m.insert("class".into(), json!(k.kind));
             m.insert("host_path".into(), json!(json_name(&c.path)));
             m.insert("container_path".into(), json!(json_name(k.path(c))));
             m.insert("container".into(), json!(k.container));
             m.insert(
                 "container_name".into(),
-                json!(k.container.as_ref().and_then(|id| cname.get(id))),
+                json!(k.container.as_ref().and_then(|id| self.cl.cname.get(id))),
             );
             m.insert("container_removed".into(), json!(k.container_removed));
             m.insert("layer".into(), json!(k.layer));
-            m.insert("attribution".into(), candidate_attribution(&attributor, i));
+            m.insert(
+                "attribution".into(),
+                candidate_attribution(&self.cl.attributor, i),
+            );
         }
         v
-    };
-    let n_candidates = classes.len();
-    let removed_json: Vec<Value> = gone
-        .iter()
-        .map(|g| {
-            let mut v = serde_json::to_value(&g.container).unwrap_or_default();
-            if let Value::Object(m) = &mut v {
-                m.insert("recovered_files".into(), json!(g.files));
-            }
-            v
-        })
-        .collect();
-    let exit_code = if log.warnings.is_empty() { 0 } else { 3 };
-    let finished = now();
+    }
+}
+
+/// Everything report.json holds, from the phases.
+struct ReportInput<'r, 'a> {
+    img: &'r Path,
+    opts: &'r ScanOptions,
+    started: Timestamp,
+    finished: Timestamp,
+    cust: &'r Custody,
+    end: &'r EndCheck,
+    opened: &'r Opened,
+    an: &'r Analysis,
+    cl: &'r Classified<'a>,
+    walks: &'r Walks,
+    timeline_rows: u64,
+    histogram: &'r Value,
+    block_map: &'r Value,
+    removed_json: &'r [Value],
+    log: &'r Log,
+    exit_code: i32,
+    n_candidates: usize,
+}
+
+/// The report, with `CANDIDATES_SLOT` in place of the candidates.
+fn assemble_report(r: &ReportInput) -> Value {
+    let (img, opts, cust, end) = (r.img, r.opts, r.cust, r.end);
+    let (fs, loc) = (&r.opened.fs, &r.opened.loc);
+    let (host, rec, cl, walks) = (&r.an.host, &r.an.rec, r.cl, r.walks);
+    let (size_ok, mtime_ok, hash_ok) = (end.size_ok, end.mtime_ok, end.hash_ok);
     let sb = &fs.sb;
-    let report = json!({
+    json!({
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "whiteout", "version": env!("CARGO_PKG_VERSION")},
         "command_line": opts.command_line,
-        "started": started.rfc3339(),
-        "finished": finished.rfc3339(),
+        "started": r.started.rfc3339(),
+        "finished": r.finished.rfc3339(),
         "image": {
             "path": img.display().to_string(),
             "name": img.file_name().map(|n| n.to_string_lossy().into_owned()),
@@ -812,12 +1143,12 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             "size": cust.state.size,
             "mtime": cust.state.mtime,
             "segments": cust.state.segments,
-            "logical_size": src.size(),
+            "logical_size": r.opened.src.size(),
             "hashes": cust.hashes,
             "expected": opts.expected,
             "manifest_verified": opts.expected.as_ref().filter(|e| !e.is_empty()).map(|_| true),
             "end_check": {
-                "size": end_state.size, "mtime": end_state.mtime,
+                "size": end.state.size, "mtime": end.state.mtime,
                 "size_unchanged": size_ok, "mtime_unchanged": mtime_ok,
                 "hash_unchanged": hash_ok,
                 "ok": size_ok && mtime_ok && hash_ok != Some(false),
@@ -852,76 +1183,108 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
         "docker": {
             "roots": host.roots,
             "images": host.images,
-            "layers": layers,
+            "layers": r.an.layers,
             "containers": host.containers,
-            "removed_containers": removed_json,
+            "removed_containers": r.removed_json,
         },
-        "whiteouts": whiteouts,
+        "whiteouts": walks.whiteouts,
         "deleted": {
             "stats": rec.stats,
-            "count": n_candidates,
+            "count": r.n_candidates,
             "candidates": CANDIDATES_SLOT,
         },
-        "attribution": attribution_section(&attributor),
-        "carving": carving,
-        "findings": found,
+        "attribution": attribution_section(&cl.attributor),
+        "carving": cl.carving,
+        "findings": cl.found,
         "recovered": {
             "dir": "recovered",
             "manifest": "recovered/manifest.jsonl",
-            "listed": written.listed,
-            "written": written.written,
-            "not_written": written.not_written,
+            "listed": walks.written.listed,
+            "written": walks.written.written,
+            "not_written": walks.written.not_written,
         },
-        "block_map": block_map,
-        "timeline_summary": histogram,
+        "block_map": r.block_map,
+        "timeline_summary": r.histogram,
         "outputs": {
-            "bodyfile": {"path": "bodyfile", "rows": body_rows},
-            "timeline": {"path": "timeline.jsonl", "rows": timeline_rows},
+            "bodyfile": {"path": "bodyfile", "rows": walks.body_rows},
+            "timeline": {"path": "timeline.jsonl", "rows": r.timeline_rows},
             "html": "report.html",
             "log": "scan.log",
         },
-        "warnings": log.warnings,
-        "notes": log.notes,
-        "exit_code": exit_code,
-    });
-    // report.html after report.json, not beside it: on a thread of its
-    // own it added 44 MB to the peak at 5M inodes (273,616 -> 317,404 KB).
-    let write_html = |mut report: Value| -> Result<()> {
-        // The HTML shows the first 5000 candidates and the first 2000 of
-        // each container: only those are built.
-        let mut per: std::collections::HashMap<String, usize> = Default::default();
-        let shown: Vec<Value> = (0..n_candidates)
-            .filter(|&i| {
-                let n = classes.get(i).and_then(|k| k.container.clone()).map(|c| {
+        "warnings": r.log.warnings,
+        "notes": r.log.notes,
+        "exit_code": r.exit_code,
+    })
+}
+
+/// report.html: the report with the candidates it shows.
+fn write_html(
+    dir: &SafeDir,
+    mut report: Value,
+    cands: &Candidates,
+    n_candidates: usize,
+) -> Result<()> {
+    // The HTML shows the first 5000 candidates and the first 2000 of
+    // each container: only those are built.
+    let mut per: HashMap<String, usize> = Default::default();
+    let shown: Vec<Value> = (0..n_candidates)
+        .filter(|&i| {
+            let n = cands
+                .cl
+                .classes
+                .get(i)
+                .and_then(|k| k.container.clone())
+                .map(|c| {
                     let n = per.entry(c).or_default();
                     *n += 1;
                     *n
                 });
-                i < 5000 || n.is_some_and(|n| n <= 2000)
-            })
-            .map(cand_json)
-            .collect();
-        report["deleted"]["candidates"] = Value::Array(shown);
-        let mut h = dir.create_root_file("report.html")?;
-        h.write_all(super::html::report_html(&report).as_bytes())
-            .and_then(|_| h.flush())
-            .map_err(|e| Error::io("report.html", e))
-    };
+            i < 5000 || n.is_some_and(|n| n <= 2000)
+        })
+        .map(|i| cands.row(i))
+        .collect();
+    report["deleted"]["candidates"] = Value::Array(shown);
+    let mut h = dir.create_root_file("report.html")?;
+    h.write_all(super::html::report_html(&report).as_bytes())
+        .and_then(|_| h.flush())
+        .map_err(|e| Error::io("report.html", e))
+}
+
+/// report.json (candidates streamed), report.html, the end of scan.log.
+fn write_outputs(
+    dir: &SafeDir,
+    log: &mut Log,
+    report: Value,
+    cands: &Candidates,
+    n_candidates: usize,
+    exit_code: i32,
+) -> Result<()> {
+    // report.html after report.json, not beside it: on a thread of its
+    // own it added 44 MB to the peak at 5M inodes (273,616 -> 317,404 KB).
     let json = dir
         .create_root_file_sized("report.json", 1 << 20)
         .and_then(|mut w| {
-            write_report(&mut w, &report, n_candidates, &cand_json)
+            write_report(&mut w, &report, n_candidates, &|i| cands.row(i))
                 .map_err(|e| Error::io("report.json", e))
         });
     log.phase_done("report.json");
-    json.and_then(|_| write_html(report))?;
+    json.and_then(|_| write_html(dir, report, cands, n_candidates))?;
     log.phase_done("report.html");
     log.info(&format!(
         "done: {} warnings, exit code {exit_code}",
         log.warnings.len()
     ));
-    log.w.flush().map_err(|e| Error::io("scan.log", e))?;
-    // The completion marker, last.
+    log.w.flush().map_err(|e| Error::io("scan.log", e))
+}
+
+/// done.json, the completion marker.
+fn write_done(
+    dir: &SafeDir,
+    img: &Path,
+    cust: &Custody,
+    finished: Timestamp,
+    exit_code: i32,
+) -> Result<()> {
     let mut d = dir.create_root_file("done.json")?;
     serde_json::to_writer_pretty(
         &mut d,
@@ -930,11 +1293,7 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
                 "sha256": cust.hashes.as_ref().map(|h| h.sha256.clone())}),
     )
     .map_err(|e| Error::io("done.json", std::io::Error::other(e)))?;
-    d.flush().map_err(|e| Error::io("done.json", e))?;
-    Ok(Outcome {
-        exit_code,
-        warnings: log.warnings.len(),
-    })
+    d.flush().map_err(|e| Error::io("done.json", e))
 }
 
 /// Placeholder for `deleted.candidates` in the report Value; never a name
