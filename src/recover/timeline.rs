@@ -148,6 +148,11 @@ impl Incarnation {
 /// [`FREE`].
 type Seen = (u32, u32, u32);
 const FREE: u32 = u32::MAX;
+/// The state "linked, as the incarnation that lives now": no incarnation
+/// object is made for the journal's copies of live files (they were most
+/// of the timeline's memory on busy journals); the live one is interned
+/// when a name needs it.
+const LIVE_NOW: u32 = u32::MAX - 1;
 
 /// Every incarnation the journal and inode table show, and when each was
 /// alive.
@@ -200,6 +205,10 @@ impl Timeline {
         let first_ino = fs.sb.first_ino.max(11);
         let mut index: HashMap<(u32, IncKey), u32> = HashMap::new();
         let mut last: HashMap<u32, u32> = HashMap::new();
+        // The incarnation each inode has now, when it lives: its copies
+        // are not kept (a copy is ~300 bytes, and a busy journal logs the
+        // tables of hundreds of thousands of live files).
+        let mut live_now: HashMap<u32, Option<IncKey>> = HashMap::new();
         for t in j.transactions.iter().filter(|t| t.commit.is_some()) {
             let ord = tl.txs.len() as u32;
             let when = t.commit.as_ref().map(|c| c.time).unwrap_or_default();
@@ -226,8 +235,23 @@ impl Timeline {
                             {
                                 inline_dir(&copy, t.sequence, lb.fs_block);
                             }
-                            let i = tl.note_copy(&mut index, copy, alive, ord, when, t.sequence);
-                            i * 2 + u32::from(!alive)
+                            let now = *live_now.entry(ino).or_insert_with(|| {
+                                fs.inode(ino)
+                                    .ok()
+                                    .filter(|n| {
+                                        alloc.inode(ino) == Some(true)
+                                            && n.links_count > 0
+                                            && n.dtime == 0
+                                    })
+                                    .map(|n| IncKey::of(&n))
+                            });
+                            if alive && now == Some(IncKey::of(&copy)) {
+                                LIVE_NOW
+                            } else {
+                                let i =
+                                    tl.note_copy(&mut index, copy, alive, ord, when, t.sequence);
+                                i * 2 + u32::from(!alive)
+                            }
                         }
                     };
                     if last.get(&ino) != Some(&state) {
@@ -445,20 +469,20 @@ impl Timeline {
         let before = k.checked_sub(1).and_then(|b| runs.get(b));
         if let Some(&(_, o, st)) = before {
             if self.contiguous(o, ord) {
-                return (st != FREE && st % 2 == 0).then_some((st / 2, Proof::Copy));
+                return self.linked(ino, st).map(|i| (i, Proof::Copy));
             }
         }
         // Seen alive before the moment (across a gap in the journal) and
         // still alive after it: alive then.
-        if let Some(&(_, _, st)) = before.filter(|b| b.2 != FREE && b.2 % 2 == 0) {
-            let (a, t) = (st / 2, self.commit_time(ord));
+        if let Some((st, a)) = before.and_then(|b| Some((b.2, self.linked(ino, b.2)?))) {
+            let t = self.commit_time(ord);
             let still = self.get(a).is_some_and(|inc| {
                 inc.now == Now::Live
                     || runs.get(k).is_some_and(|r| r.2 == st)
                     || inc
                         .death
                         .zip(t)
-                        .is_some_and(|(d, t)| d.1 != DeathSource::BeforeReuse && d.0 >= t)
+                        .is_some_and(|(d, t)| d.1 != DeathSource::BeforeReuse && not_before(&d, t))
             });
             if still {
                 return Some((a, Proof::Birth));
@@ -466,7 +490,13 @@ impl Timeline {
         }
         // Seen alive after the moment, and created before it: alive then.
         let after: Option<u32> = match runs.get(k) {
-            Some(&(_, _, st)) => (st != FREE && st % 2 == 0).then_some(st / 2),
+            // First seen unlinked after the moment, with no transaction
+            // missing in between: the unlinking is that transaction, so
+            // the incarnation was still linked at the moment.
+            Some(&(_, o, st)) if st != FREE && st != LIVE_NOW && st % 2 == 1 => {
+                self.contiguous(ord, o).then_some(st / 2)
+            }
+            Some(&(_, _, st)) => self.linked(ino, st),
             None if before.is_none() => self.current(ino),
             None => None,
         };
@@ -482,8 +512,19 @@ impl Timeline {
             _ if runs.get(k).is_some() => Some((a, Proof::Birth)),
             _ => inc
                 .death
-                .filter(|d| d.1 != DeathSource::BeforeReuse && d.0 >= t)
+                .filter(|d| d.1 != DeathSource::BeforeReuse && not_before(d, t))
                 .map(|_| (a, Proof::Birth)),
+        }
+    }
+
+    /// The incarnation a recorded state shows linked, if any (unlinked
+    /// states show none).
+    fn linked(&self, ino: u32, st: u32) -> Option<u32> {
+        match st {
+            FREE => None,
+            LIVE_NOW => self.live(ino),
+            s if s % 2 == 0 => Some(s / 2),
+            _ => None,
         }
     }
 
@@ -540,5 +581,14 @@ impl Timeline {
     /// The inodes with any incarnation known.
     pub fn inodes(&self) -> impl Iterator<Item = u32> + '_ {
         self.head.keys().copied()
+    }
+}
+
+/// Did a death happen at or after `t`? `i_dtime` holds whole seconds, so
+/// a death from an inode record is compared by the second.
+fn not_before(d: &(Timestamp, DeathSource), t: Timestamp) -> bool {
+    match d.1 {
+        DeathSource::Inode | DeathSource::JournalInode => d.0.secs >= t.secs,
+        _ => d.0 >= t,
     }
 }
