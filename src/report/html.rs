@@ -744,11 +744,33 @@ pub fn report_html(r: &Value) -> String {
             };
             (rank, c, false)
         })
-        .chain(gone.iter().map(|c| (1, c, true)))
+        .chain(
+            gone.iter()
+                .filter(|c| c["build_step"].is_null())
+                .map(|c| (1, c, true)),
+        )
         .collect();
     order.sort_by_key(|x| x.0);
     for (_, c, removed) in order {
         b.push_str(&container_section(r, c, removed));
+    }
+    // The classic builder's removed step containers, apart.
+    let steps: Vec<&Value> = gone.iter().filter(|c| !c["build_step"].is_null()).collect();
+    if !steps.is_empty() {
+        let _ = write!(
+            b,
+            "<details id=\"build-steps\"><summary>Removed build-step containers ({}): the classic builder's, one per Dockerfile step</summary>",
+            steps.len()
+        );
+        for c in steps {
+            let _ = write!(
+                b,
+                "<p class=\"mono\">{}</p>",
+                txt(&c["build_step"]["instruction"])
+            );
+            b.push_str(&container_section(r, c, true));
+        }
+        b.push_str("</details>");
     }
     b.push_str("</section><section id=\"images\"><h2>Images and layers</h2>");
     let rows: Vec<Vec<String>> = arr(&r["docker"]["images"])

@@ -332,6 +332,10 @@ pub fn scan_image(img: &Path, out: &Path, opts: &ScanOptions) -> Result<Outcome>
             let mut v = serde_json::to_value(&g.container).unwrap_or_default();
             if let Value::Object(m) = &mut v {
                 m.insert("recovered_files".into(), json!(g.files));
+                m.insert(
+                    "build_step".into(),
+                    json!(crate::docker::build::build_step(&an.host, &g.container)),
+                );
             }
             v
         })
