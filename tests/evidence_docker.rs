@@ -7,13 +7,15 @@
 //! it equal those of the raw ext4 image.
 
 mod common;
+mod evidence_common;
 
 use common::{run, sha256_hex};
+use evidence_common::sha256_source;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use whiteout::image::lvm::{scan_disk, SegmentKind};
-use whiteout::image::{self, ContainerFormat, ReadAt, WarningLog};
+use whiteout::image::{self, ContainerFormat, WarningLog};
 
 const CONTAINER_ID: &str = "5e64c209b33b510af635c93a3d0e97ef7ce3e46862de3f5b9da0d4dee665a846";
 const CONTAINER_DIR: &str =
@@ -68,20 +70,6 @@ fn forms() -> &'static [(PathBuf, ContainerFormat)] {
             (dir.join("disk.vhdx"), ContainerFormat::Vhdx),
         ]
     })
-}
-
-fn sha256_source(src: &dyn ReadAt) -> String {
-    use sha2::Digest;
-    let mut h = sha2::Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut pos = 0;
-    while pos < src.size() {
-        let n = (src.size() - pos).min(buf.len() as u64) as usize;
-        src.read_exact_at(pos, &mut buf[..n]).unwrap();
-        h.update(&buf[..n]);
-        pos += n as u64;
-    }
-    h.finalize().iter().map(|x| format!("{x:02x}")).collect()
 }
 
 #[test]

@@ -66,7 +66,10 @@ pub fn roots(vol: &VolumeOpts, as_json: bool) -> Result<i32> {
 /// An image as docker's table shows it: a tag, or a 12-digit id.
 fn image_column(image: &str) -> String {
     match image.strip_prefix("sha256:") {
-        Some(id) if id.len() == 64 => id[..12].to_string(),
+        // Hex only: a hostile config's multi-byte name is not cut mid-char.
+        Some(id) if id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            id[..12].to_string()
+        }
         _ => escape_str(image),
     }
 }
@@ -749,4 +752,16 @@ fn whoowns_deleted(fs: &Filesystem, host: &DockerHost, path: &str, as_json: bool
         }
     }
     finish(out, fs, host)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn image_column_shortens_ids_and_never_cuts_a_character() {
+        let id = format!("sha256:{}", "ab".repeat(32));
+        assert_eq!(super::image_column(&id), "abababababab");
+        let hostile = format!("sha256:{}", "é".repeat(32)); // 64 bytes
+        assert_eq!(super::image_column(&hostile), hostile);
+        assert_eq!(super::image_column("app:1"), "app:1");
+    }
 }

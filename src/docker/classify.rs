@@ -1,8 +1,8 @@
 //! `whiteout deleted` by container: which container or image layer a
 //! deleted file belonged to, and its path inside the container.
 //!
-//! Whiteouts and opaque directories are live files, listed by
-//! `ls --container --deleted`; they never appear among deleted candidates.
+//! Whiteouts and opaque directories are live files: they are no deleted
+//! candidates, and `deleted` lists them from [`super::deletions`].
 
 use super::removed::{place, Place, RemovedContainer};
 use super::DockerHost;

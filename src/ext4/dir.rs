@@ -125,6 +125,14 @@ pub fn parse_dirents(
     out
 }
 
+/// Does a directory block's checksum tail match the directory's checksum
+/// seed (`Inode::csum_seed`: fs seed, inode number, generation)? The caller
+/// has checked the tail is there ([`has_tail`]).
+pub(crate) fn tail_checksum_ok(block: &[u8], seed: u32) -> bool {
+    let n = block.len();
+    n >= 12 && crc32c_update(seed, &block[..n - 12]) == le32(block, n - 4)
+}
+
 /// A checksum tail (`ext4_dir_entry_tail`) at the end of the block?
 pub(crate) fn has_tail(b: &[u8]) -> bool {
     let n = b.len();
@@ -208,10 +216,8 @@ impl Filesystem {
                 // unused area, so the chain itself must reach it.)
                 let mut db = parse_dirents(&buf, bs, filetype, max_ino, lblk);
                 let tail = db.last_record == Some(buf.len() - 12) && has_tail(&buf);
-                let body = &buf[..buf.len() - if tail { 12 } else { 0 }];
                 if let (Some(seed), true) = (seed, tail) {
-                    let c = crc32c_update(seed, body);
-                    let ok = c == le32(&buf, buf.len() - 4);
+                    let ok = tail_checksum_ok(&buf, seed);
                     db.checksum_ok = Some(ok);
                     if !ok {
                         out.bad_checksums.push(pblk);

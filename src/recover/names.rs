@@ -69,11 +69,8 @@ pub fn writer_generation(
     if !fs.sb.metadata_csum() || block.len() < 24 || !crate::ext4::dir::has_tail(block) {
         return None;
     }
-    let body = &block[..block.len() - 12];
-    let want = le32(block, block.len() - 4);
     Some(gens.iter().copied().find(|&g| {
-        let seed = crate::ext4::Inode::csum_seed(dir, g, &fs.sb);
-        crate::util::crc::crc32c_update(seed, body) == want
+        crate::ext4::dir::tail_checksum_ok(block, crate::ext4::Inode::csum_seed(dir, g, &fs.sb))
     }))
 }
 

@@ -179,6 +179,8 @@ fn resolve_child(
 }
 
 struct Resolver<'a> {
+    /// The first non-reserved inode: lower ones are never reused.
+    first_ino: u32,
     live: &'a LiveTree,
     tl: &'a Timeline,
     names: &'a [DeletedName],
@@ -304,7 +306,7 @@ impl Resolver<'_> {
             let Some(q) = self.names[i].parent else {
                 continue;
             };
-            let parent = if q < 11 {
+            let parent = if q < self.first_ino {
                 Some(Parent::Fixed(q))
             } else {
                 let v: Vec<u32> = self
@@ -376,6 +378,7 @@ fn resolver<'a>(
     by_inc.sort_unstable();
     dotdot.sort_unstable();
     Resolver {
+        first_ino,
         live,
         tl,
         names,

@@ -666,6 +666,119 @@ fn messages_html(id: &str, title: &str, v: &Value) -> String {
     s
 }
 
+/// Every container's section, in order of interest: running at
+/// acquisition, removed, with findings, then the rest; the classic
+/// builder's removed step containers apart.
+fn containers_html(r: &Value, live: &[Value], gone: &[Value], findings: &[Value]) -> String {
+    let mut b = String::from("<section id=\"containers\"><h2>Containers</h2>");
+    // In order of interest: running at acquisition, removed, with
+    // findings, then the rest.
+    let with_findings = |c: &Value| findings.iter().any(|f| f["container"] == c["id"]);
+    let mut order: Vec<(u8, &Value, bool)> = live
+        .iter()
+        .map(|c| {
+            let rank = if c["running_at_acquisition"] == true {
+                0
+            } else if with_findings(c) {
+                2
+            } else {
+                3
+            };
+            (rank, c, false)
+        })
+        .chain(
+            gone.iter()
+                .filter(|c| c["build_step"].is_null())
+                .map(|c| (1, c, true)),
+        )
+        .collect();
+    order.sort_by_key(|x| x.0);
+    for (_, c, removed) in order {
+        b.push_str(&container_section(r, c, removed));
+    }
+    // The classic builder's removed step containers, apart.
+    let steps: Vec<&Value> = gone.iter().filter(|c| !c["build_step"].is_null()).collect();
+    if !steps.is_empty() {
+        let _ = write!(
+            b,
+            "<details id=\"build-steps\"><summary>Removed build-step containers ({}): the classic builder's, one per Dockerfile step</summary>",
+            steps.len()
+        );
+        for c in steps {
+            let _ = write!(
+                b,
+                "<p class=\"mono\">{}</p>",
+                txt(&c["build_step"]["instruction"])
+            );
+            b.push_str(&container_section(r, c, true));
+        }
+        b.push_str("</details>");
+    }
+    b.push_str("</section>");
+    b
+}
+
+/// The images and the layers with their integrity.
+fn images_html(r: &Value) -> String {
+    let mut b = String::from("<section id=\"images\"><h2>Images and layers</h2>");
+    let rows: Vec<Vec<String>> = arr(&r["docker"]["images"])
+        .iter()
+        .map(|i| {
+            vec![
+                format!(
+                    "<span class=\"mono\">{}</span>",
+                    esc(short(i["id"].as_str().unwrap_or(""), 12))
+                ),
+                txt(&i["tags"]),
+                txt(&i["kind"]),
+                arr(&i["chain_ids"]).len().to_string(),
+                txt(&i["size"]),
+                txt(&i["config"]["created"]),
+            ]
+        })
+        .collect();
+    b.push_str(&table(
+        "images-table",
+        &["id", "tags", "kind", "layers", "size", "created"],
+        &rows,
+    ));
+    let rows: Vec<Vec<String>> = arr(&r["docker"]["layers"])
+        .iter()
+        .map(|l| {
+            vec![
+                format!(
+                    "<span class=\"mono\">{}</span>",
+                    esc(short(l["layer"]["chain_id"].as_str().unwrap_or(""), 16))
+                ),
+                format!(
+                    "<span class=\"mono\">{}</span>",
+                    esc(short(l["layer"]["cache_id"].as_str().unwrap_or(""), 12))
+                ),
+                txt(&l["integrity"]["verdict"]),
+                arr(&l["integrity"]["added"]).len().to_string(),
+                arr(&l["integrity"]["missing"]).len().to_string(),
+                arr(&l["integrity"]["altered"]).len().to_string(),
+                txt(&l["whiteouts"]),
+            ]
+        })
+        .collect();
+    b.push_str(&table(
+        "layers-table",
+        &[
+            "chain id",
+            "cache id",
+            "integrity",
+            "added",
+            "missing",
+            "altered",
+            "whiteouts",
+        ],
+        &rows,
+    ));
+    b.push_str("</section>");
+    b
+}
+
 /// report.html for one image's report.json document.
 pub fn report_html(r: &Value) -> String {
     let img = &r["image"];
@@ -728,106 +841,10 @@ pub fn report_html(r: &Value) -> String {
         &["severity", "kind", "message", "container", "evidence"],
         &findings_rows(&all),
     ));
-    b.push_str("</section><section id=\"containers\"><h2>Containers</h2>");
-    // In order of interest: running at acquisition, removed, with
-    // findings, then the rest.
-    let with_findings = |c: &Value| findings.iter().any(|f| f["container"] == c["id"]);
-    let mut order: Vec<(u8, &Value, bool)> = live
-        .iter()
-        .map(|c| {
-            let rank = if c["running_at_acquisition"] == true {
-                0
-            } else if with_findings(c) {
-                2
-            } else {
-                3
-            };
-            (rank, c, false)
-        })
-        .chain(
-            gone.iter()
-                .filter(|c| c["build_step"].is_null())
-                .map(|c| (1, c, true)),
-        )
-        .collect();
-    order.sort_by_key(|x| x.0);
-    for (_, c, removed) in order {
-        b.push_str(&container_section(r, c, removed));
-    }
-    // The classic builder's removed step containers, apart.
-    let steps: Vec<&Value> = gone.iter().filter(|c| !c["build_step"].is_null()).collect();
-    if !steps.is_empty() {
-        let _ = write!(
-            b,
-            "<details id=\"build-steps\"><summary>Removed build-step containers ({}): the classic builder's, one per Dockerfile step</summary>",
-            steps.len()
-        );
-        for c in steps {
-            let _ = write!(
-                b,
-                "<p class=\"mono\">{}</p>",
-                txt(&c["build_step"]["instruction"])
-            );
-            b.push_str(&container_section(r, c, true));
-        }
-        b.push_str("</details>");
-    }
-    b.push_str("</section><section id=\"images\"><h2>Images and layers</h2>");
-    let rows: Vec<Vec<String>> = arr(&r["docker"]["images"])
-        .iter()
-        .map(|i| {
-            vec![
-                format!(
-                    "<span class=\"mono\">{}</span>",
-                    esc(short(i["id"].as_str().unwrap_or(""), 12))
-                ),
-                txt(&i["tags"]),
-                txt(&i["kind"]),
-                arr(&i["chain_ids"]).len().to_string(),
-                txt(&i["size"]),
-                txt(&i["config"]["created"]),
-            ]
-        })
-        .collect();
-    b.push_str(&table(
-        "images-table",
-        &["id", "tags", "kind", "layers", "size", "created"],
-        &rows,
-    ));
-    let rows: Vec<Vec<String>> = arr(&r["docker"]["layers"])
-        .iter()
-        .map(|l| {
-            vec![
-                format!(
-                    "<span class=\"mono\">{}</span>",
-                    esc(short(l["layer"]["chain_id"].as_str().unwrap_or(""), 16))
-                ),
-                format!(
-                    "<span class=\"mono\">{}</span>",
-                    esc(short(l["layer"]["cache_id"].as_str().unwrap_or(""), 12))
-                ),
-                txt(&l["integrity"]["verdict"]),
-                arr(&l["integrity"]["added"]).len().to_string(),
-                arr(&l["integrity"]["missing"]).len().to_string(),
-                arr(&l["integrity"]["altered"]).len().to_string(),
-                txt(&l["whiteouts"]),
-            ]
-        })
-        .collect();
-    b.push_str(&table(
-        "layers-table",
-        &[
-            "chain id",
-            "cache id",
-            "integrity",
-            "added",
-            "missing",
-            "altered",
-            "whiteouts",
-        ],
-        &rows,
-    ));
-    b.push_str("</section><section id=\"block-map\"><h2>Block map</h2>");
+    b.push_str("</section>");
+    b.push_str(&containers_html(r, live, gone, findings));
+    b.push_str(&images_html(r));
+    b.push_str("<section id=\"block-map\"><h2>Block map</h2>");
     let bm = &r["block_map"];
     let _ = write!(
         b,
